@@ -74,3 +74,18 @@ class JsonLdError(ProtocolError):
     """A JSON-LD document cannot be processed (unknown or remote context, bad shape)."""
 
     code = "jsonld-error"
+
+
+class ExchangeStateError(ProtocolError):
+    """An exchange activity arrives out of order, or from a party who may not send it.
+
+    ``state``, ``activity_type`` and ``role`` say which transition was refused.
+    """
+
+    code = "exchange-state-conflict"
+
+    def __init__(self, detail: str, *, state: str, activity_type: str, role: str) -> None:
+        super().__init__(detail)
+        self.state = state
+        self.activity_type = activity_type
+        self.role = role

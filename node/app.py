@@ -1,0 +1,80 @@
+"""The one application factory, used by ``kula serve``, the tests and benchmarks."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from node.bootstrap import ensure_node_actors
+from node.ratelimit import RateLimiter
+from node.services.context import NodeContext
+from node.settings import Settings
+from node.storage import create_storage
+from node.typedefs import (
+    auth_limiter_key,
+    context_key,
+    settings_key,
+    storage_key,
+    write_limiter_key,
+)
+from node.web import (
+    activitypub,
+    api_images,
+    api_listings,
+    api_members,
+    api_search,
+    health,
+    media,
+    openapi,
+    wellknown,
+)
+from node.web.middleware import access_log_middleware, security_headers_middleware
+from node.web.problems import problem_middleware
+from node.workers.runner import run_background_workers
+
+# Multipart image uploads are the largest bodies; JSON endpoints check their own lower limit.
+_UPLOAD_MARGIN = 64 * 1024
+
+
+def create_app(settings: Settings, *, run_workers: bool | None = None) -> web.Application:
+    app = web.Application(
+        middlewares=[access_log_middleware, problem_middleware, security_headers_middleware],
+        client_max_size=max(settings.max_body_bytes, settings.max_image_bytes) + _UPLOAD_MARGIN,
+    )
+    storage = create_storage(settings)
+    context = NodeContext(settings=settings, storage=storage)
+    app[settings_key] = settings
+    app[storage_key] = storage
+    app[context_key] = context
+    app[auth_limiter_key] = RateLimiter(settings.rate_limit_auth_per_minute)
+    app[write_limiter_key] = RateLimiter(settings.rate_limit_write_per_minute)
+
+    async def storage_ctx(app: web.Application) -> AsyncIterator[None]:
+        await storage.open()
+        await ensure_node_actors(context)
+        yield
+        await storage.close()
+
+    app.cleanup_ctx.append(storage_ctx)
+    if settings.run_workers if run_workers is None else run_workers:
+
+        async def workers_ctx(app: web.Application) -> AsyncIterator[None]:
+            async with run_background_workers(context):
+                yield
+
+        app.cleanup_ctx.append(workers_ctx)
+
+    for module in (
+        health,
+        wellknown,
+        activitypub,
+        media,
+        openapi,
+        api_members,
+        api_listings,
+        api_images,
+        api_search,
+    ):
+        app.router.add_routes(module.routes)
+    return app

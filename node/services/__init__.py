@@ -1,0 +1,1 @@
+"""Domain services: what the node does, independent of HTTP and the CLI."""

@@ -1,0 +1,133 @@
+"""Members: creation (by CLI or registration), login, passwords, suspension."""
+
+from __future__ import annotations
+
+import re
+
+from node.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
+from node.ids import secret_hash
+from node.keys import generate_key_pems
+from node.services.context import NodeContext
+from node.services.passwords import (
+    MAX_PASSWORD_LENGTH,
+    MIN_PASSWORD_LENGTH,
+    hash_password,
+    verify_password,
+)
+from node.storage.records import Member
+from node.timeutil import now_text
+
+USERNAME_PATTERN = re.compile(r"^[a-z0-9_]{1,30}$")
+#: Names that would shadow the node's own actors or pages.
+RESERVED_USERNAMES = frozenset(
+    {"admin", "actor", "api", "inbox", "instance", "kula", "media", "nodeinfo", "root", "system"}
+)
+
+
+def check_username(ctx: NodeContext, username: str) -> str:
+    if not USERNAME_PATTERN.fullmatch(username):
+        raise ValidationFailed(
+            "username must be 1 to 30 lowercase letters, digits or underscores",
+            errors=[{"pointer": "/username", "reason": "pattern"}],
+        )
+    if username in RESERVED_USERNAMES or username == ctx.settings.community_handle:
+        raise Conflict(f"username {username!r} is reserved")
+    return username
+
+
+def check_password(password: str) -> None:
+    if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
+        raise ValidationFailed(
+            f"password must be {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters",
+            errors=[{"pointer": "/password", "reason": "length"}],
+        )
+
+
+async def create_member(
+    ctx: NodeContext,
+    username: str,
+    *,
+    password: str | None,
+    display_name: str | None = None,
+    is_admin: bool = False,
+    invite_code: str | None = None,
+) -> Member:
+    """Create a member with fresh keys. With ``invite_code``, one use of the invite
+    is spent in the same transaction, so a failed creation never burns it."""
+    check_username(ctx, username)
+    if password is not None:
+        check_password(password)
+    password_hash = await hash_password(password) if password is not None else None
+    keys = generate_key_pems()
+    async with ctx.storage.transaction() as tx:
+        if await tx.get_member_by_username(username) is not None:
+            raise Conflict(f"username {username!r} is taken")
+        if invite_code is not None and not await tx.use_invite(
+            secret_hash(invite_code), now_text()
+        ):
+            raise Forbidden("the invite code is unknown, used up, expired or revoked")
+        member_id = await tx.insert_member(
+            username=username,
+            display_name=display_name or username,
+            password_hash=password_hash,
+            is_admin=is_admin,
+            rsa_private_pem=keys.rsa_private_pem,
+            ed25519_private_pem=keys.ed25519_private_pem,
+            created_at=now_text(),
+        )
+        member = await tx.get_member(member_id)
+    assert member is not None
+    return member
+
+
+async def register(
+    ctx: NodeContext, username: str, password: str, invite_code: str | None
+) -> Member:
+    """Self-service sign-up, as the node's registration mode allows."""
+    mode = ctx.settings.registration
+    if mode == "closed":
+        raise Forbidden("registration on this node is closed")
+    if mode == "invite" and not invite_code:
+        raise Forbidden("registration on this node needs an invite code")
+    return await create_member(
+        ctx, username, password=password, invite_code=invite_code if mode == "invite" else None
+    )
+
+
+async def authenticate(ctx: NodeContext, username: str, password: str) -> Member:
+    async with ctx.storage.read() as session:
+        member = await session.get_member_by_username(username)
+    valid = await verify_password(member.password_hash if member else None, password)
+    if member is None or not valid:
+        raise Unauthorized("unknown username or wrong password")
+    if not member.active:
+        raise Forbidden("this account is suspended")
+    return member
+
+
+async def change_password(ctx: NodeContext, member: Member, current: str, new: str) -> None:
+    if not await verify_password(member.password_hash, current):
+        raise Unauthorized("the current password is wrong")
+    check_password(new)
+    new_hash = await hash_password(new)
+    async with ctx.storage.transaction() as tx:
+        await tx.set_member_password(member.id, new_hash)
+
+
+async def get_member_by_username(ctx: NodeContext, username: str) -> Member:
+    async with ctx.storage.read() as session:
+        member = await session.get_member_by_username(username)
+    if member is None:
+        raise NotFound(f"no member named {username!r}")
+    return member
+
+
+async def set_suspended(ctx: NodeContext, username: str, suspended: bool) -> Member:
+    async with ctx.storage.transaction() as tx:
+        member = await tx.get_member_by_username(username)
+        if member is None:
+            raise NotFound(f"no member named {username!r}")
+        await tx.set_member_suspended(member.id, now_text() if suspended else None)
+        updated = await tx.get_member(member.id)
+    assert updated is not None
+    return updated

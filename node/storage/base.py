@@ -1,0 +1,104 @@
+"""The one storage interface. Services talk to a :class:`Storage` and the
+:class:`Session` it hands out; only the backends (``sqlite``, later
+``postgresql``) know a driver.
+
+Writes that belong together run in one ``transaction()``: it commits when the
+block ends and rolls back on any exception, so a crash never leaves half a
+change behind.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from pathlib import Path
+from typing import Any
+
+from node.storage.queries import (
+    ActivityQueries,
+    ImageQueries,
+    InviteQueries,
+    KeyQueries,
+    ListingQueries,
+    MemberQueries,
+    TokenQueries,
+)
+from node.storage.records import SearchHit, SearchQuery
+
+Row = Mapping[str, Any]
+ProgressCallback = Callable[[int, int], None]
+
+
+class Session(
+    KeyQueries,
+    MemberQueries,
+    TokenQueries,
+    InviteQueries,
+    ImageQueries,
+    ListingQueries,
+    ActivityQueries,
+    ABC,
+):
+    """Every query the node makes. Portable SQL lives in the query mixins; a
+    backend supplies the four primitives and its own full-text search."""
+
+    @abstractmethod
+    async def _one(self, sql: str, params: Sequence[Any] = ()) -> Row | None: ...
+
+    @abstractmethod
+    async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
+
+    @abstractmethod
+    async def _exec(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run a statement and return the number of rows it changed."""
+
+    @abstractmethod
+    async def _insert(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run an INSERT and return the new row's integer key."""
+
+    # Full-text search differs per backend (FTS5, tsvector).
+    @abstractmethod
+    async def index_listing(self, seq: int, title: str, content: str, categories: str) -> None: ...
+
+    @abstractmethod
+    async def unindex_listing(self, seq: int) -> None: ...
+
+    @abstractmethod
+    async def search_listings(self, query: SearchQuery) -> list[SearchHit]: ...
+
+
+class Storage(ABC):
+    """A database the node keeps its state in."""
+
+    @abstractmethod
+    async def open(self) -> None:
+        """Connect and apply pending migrations."""
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+    @abstractmethod
+    def transaction(self) -> AbstractAsyncContextManager[Session]:
+        """A read-write session that commits on success and rolls back on error."""
+
+    @abstractmethod
+    def read(self) -> AbstractAsyncContextManager[Session]:
+        """A read-only session."""
+
+    @abstractmethod
+    async def migrate(self) -> list[int]:
+        """Apply pending migrations in order; return the versions applied."""
+
+    @abstractmethod
+    async def schema_version(self) -> int: ...
+
+    @abstractmethod
+    async def ping(self) -> None:
+        """Raise if the database cannot answer a trivial query."""
+
+    @abstractmethod
+    async def backup_to(self, destination: Path, progress: ProgressCallback | None = None) -> None:
+        """Write a consistent snapshot of the live database to ``destination``."""
+
+

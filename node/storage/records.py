@@ -1,0 +1,142 @@
+"""Plain records returned by the storage layer. They carry data only: turning
+them into ActivityPub documents or API bodies is the services' job."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class NodeKeys:
+    name: str
+    rsa_private_pem: str
+    ed25519_private_pem: str
+    created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    id: int
+    username: str
+    display_name: str
+    summary: str
+    password_hash: str | None
+    is_admin: bool
+    manually_approves_followers: bool
+    suspended_at: str | None
+    rsa_private_pem: str
+    ed25519_private_pem: str
+    created_at: str
+
+    @property
+    def active(self) -> bool:
+        return self.suspended_at is None
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    id: str
+    member_id: int
+    name: str
+    scope: str
+    kind: str
+    created_at: str
+    expires_at: str | None
+    last_used_at: str | None
+    revoked_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Invite:
+    id: str
+    created_by: int | None
+    note: str
+    max_uses: int
+    uses: int
+    created_at: str
+    expires_at: str | None
+    revoked_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    id: str
+    member_id: int
+    media_type: str
+    width: int
+    height: int
+    size_bytes: int
+    filename: str
+    thumbnail_filename: str
+    description: str
+    created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    seq: int
+    id: str
+    iri: str
+    author_iri: str
+    member_id: int | None
+    origin: str
+    purpose: str
+    mode: str
+    status: str
+    title: str
+    content: str
+    price_amount: float | None
+    price_currency: str | None
+    latitude: float | None
+    longitude: float | None
+    expires_at: str | None
+    published_at: str
+    updated_at: str
+    #: The listing's terms as the API accepted them (JSON object).
+    fields: dict[str, Any]
+    #: The signed FEP-0837 ``Proposal`` served to other nodes.
+    document: dict[str, Any]
+    deleted_at: str | None
+    categories: tuple[str, ...] = ()
+    image_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    seq: int
+    id: str
+    iri: str
+    actor_iri: str
+    member_id: int | None
+    type: str
+    object_iri: str | None
+    public: bool
+    document: dict[str, Any]
+    published_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class SearchQuery:
+    text: str = ""
+    purpose: str | None = None
+    mode: str | None = None
+    category: str | None = None
+    status: str | None = "available"
+    min_price: float | None = None
+    max_price: float | None = None
+    currency: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    radius_km: float | None = None
+    sort: str = "relevance"
+    limit: int = 20
+    #: Opaque position from a previous page: ``(sort_key, seq)``.
+    after: tuple[float, int] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    listing: Listing
+    sort_key: float
+    distance_km: float | None

@@ -1,0 +1,230 @@
+"""The embedded SQLite backend (aiosqlite, WAL mode).
+
+SQLite allows one writer at a time, so write transactions are serialised by a
+lock in this process and ``BEGIN IMMEDIATE`` across processes; readers use a
+second connection and see the last committed state without waiting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import sqlite3
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from node.errors import StorageUnavailable
+from node.storage.base import ProgressCallback, Row, Session, Storage
+from node.storage.records import SearchHit, SearchQuery
+from node.storage.sqlite_search import search_listings_sqlite
+
+EARTH_RADIUS_KM = 6371.0088
+
+
+def distance_km(lat1: float | None, lon1: float | None, lat2: float, lon2: float) -> float | None:
+    """Great-circle distance (haversine); registered as an SQL function."""
+    if lat1 is None or lon1 is None:
+        return None
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    dphi = phi2 - phi1
+    dlambda = math.radians(lon2 - lon1)
+    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlambda / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+
+
+def migration_files(dialect: str) -> list[tuple[int, str, str]]:
+    """``(version, name, sql)`` for every shipped migration of ``dialect``, in order."""
+    folder = resources.files("node.storage.migrations").joinpath(dialect)
+    found = []
+    for entry in folder.iterdir():
+        if entry.name.endswith(".sql"):
+            version_text, _, rest = entry.name.partition("_")
+            found.append((int(version_text), rest.removesuffix(".sql"), entry.read_text("utf-8")))
+    return sorted(found)
+
+
+def _translate(exc: sqlite3.Error) -> StorageUnavailable | None:
+    """Disk full, read-only or locked databases are the operator's problem, not a bug."""
+    message = str(exc).lower()
+    if isinstance(exc, sqlite3.OperationalError) and any(
+        marker in message
+        for marker in ("disk", "readonly", "read-only", "locked", "unable to open", "full")
+    ):
+        return StorageUnavailable(f"the database cannot accept writes right now: {exc}")
+    return None
+
+
+class SqliteSession(Session):
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._connection = connection
+
+    async def _one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        async with self._connection.execute(sql, tuple(params)) as cursor:
+            return await cursor.fetchone()
+
+    async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        async with self._connection.execute(sql, tuple(params)) as cursor:
+            return list(await cursor.fetchall())
+
+    async def _exec(self, sql: str, params: Sequence[Any] = ()) -> int:
+        async with self._connection.execute(sql, tuple(params)) as cursor:
+            return cursor.rowcount
+
+    async def _insert(self, sql: str, params: Sequence[Any] = ()) -> int:
+        async with self._connection.execute(sql, tuple(params)) as cursor:
+            row = await cursor.fetchone()
+        assert row is not None, "an INSERT ... RETURNING statement returned no row"
+        return int(row[0])
+
+    async def index_listing(self, seq: int, title: str, content: str, categories: str) -> None:
+        await self._exec("DELETE FROM listings_fts WHERE rowid = ?", (seq,))
+        await self._exec(
+            "INSERT INTO listings_fts (rowid, title, content, categories) VALUES (?, ?, ?, ?)",
+            (seq, title, content, categories),
+        )
+
+    async def unindex_listing(self, seq: int) -> None:
+        await self._exec("DELETE FROM listings_fts WHERE rowid = ?", (seq,))
+
+    async def search_listings(self, query: SearchQuery) -> list[SearchHit]:
+        return await search_listings_sqlite(self, query)
+
+
+class SqliteStorage(Storage):
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._writer: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
+        self._write_lock = asyncio.Lock()
+
+    async def _connect(self) -> aiosqlite.Connection:
+        connection = await aiosqlite.connect(self.path, isolation_level=None)
+        connection.row_factory = sqlite3.Row
+        await connection.execute("PRAGMA busy_timeout = 10000")
+        await connection.execute("PRAGMA foreign_keys = ON")
+        await connection.execute("PRAGMA synchronous = FULL")
+        await connection.create_function("kula_distance_km", 4, distance_km, deterministic=True)
+        return connection
+
+    async def open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._writer = await self._connect()
+            await self._writer.execute("PRAGMA journal_mode = WAL")
+            await self.migrate()
+            self._reader = await self._connect()
+        except sqlite3.Error as exc:
+            await self.close()
+            raise StorageUnavailable(f"cannot open database {self.path}: {exc}") from exc
+        if self.path.exists():
+            self.path.chmod(0o600)
+
+    async def close(self) -> None:
+        for connection in (self._reader, self._writer):
+            if connection is not None:
+                await connection.close()
+        self._reader = self._writer = None
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Session]:
+        assert self._writer is not None, "storage is not open"
+        async with self._write_lock:
+            try:
+                await self._writer.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise (_translate(exc) or exc) from exc
+            try:
+                yield SqliteSession(self._writer)
+                await self._writer.execute("COMMIT")
+            except BaseException as exc:
+                await self._rollback()
+                if isinstance(exc, sqlite3.Error) and (unavailable := _translate(exc)):
+                    raise unavailable from exc
+                raise
+
+    async def _rollback(self) -> None:
+        assert self._writer is not None
+        try:
+            await self._writer.execute("ROLLBACK")
+        except sqlite3.Error:
+            # The transaction may already be gone (SQLite rolls back on some I/O errors).
+            pass
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[Session]:
+        assert self._reader is not None, "storage is not open"
+        yield SqliteSession(self._reader)
+
+    async def schema_version(self) -> int:
+        assert self._writer is not None
+        await self._ensure_migrations_table()
+        async with self._writer.execute(
+            "SELECT coalesce(max(version), 0) FROM schema_migrations"
+        ) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def _ensure_migrations_table(self) -> None:
+        assert self._writer is not None
+        await self._writer.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
+
+    async def migrate(self) -> list[int]:
+        assert self._writer is not None
+        applied = []
+        async with self._write_lock:
+            current = await self.schema_version()
+            for version, name, sql in migration_files("sqlite"):
+                if version <= current:
+                    continue
+                now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+                # One script, one transaction: a crash mid-migration leaves the old schema.
+                script = (
+                    "BEGIN IMMEDIATE;\n"
+                    f"{sql}\n"
+                    "INSERT INTO schema_migrations (version, name, applied_at)"
+                    f" VALUES ({version}, '{name}', '{now}');\n"
+                    "COMMIT;\n"
+                )
+                try:
+                    await self._writer.executescript(script)
+                except sqlite3.Error:
+                    await self._rollback()
+                    raise
+                applied.append(version)
+        return applied
+
+    async def ping(self) -> None:
+        assert self._reader is not None, "storage is not open"
+        async with self._reader.execute("SELECT 1") as cursor:
+            await cursor.fetchone()
+
+    async def backup_to(self, destination: Path, progress: ProgressCallback | None = None) -> None:
+        await asyncio.to_thread(backup_sqlite_file, self.path, destination, progress)
+
+
+def backup_sqlite_file(
+    source: Path, destination: Path, progress: ProgressCallback | None = None
+) -> None:
+    """Copy a live database with SQLite's online backup API: a consistent snapshot
+    even while the node keeps writing."""
+    source_connection = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    target_connection = sqlite3.connect(destination)
+    try:
+
+        def report(status: int, remaining: int, total: int) -> None:
+            if progress is not None:
+                progress(total - remaining, total)
+
+        source_connection.backup(target_connection, pages=1024, progress=report)
+    finally:
+        target_connection.close()
+        source_connection.close()

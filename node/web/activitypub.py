@@ -1,0 +1,127 @@
+"""ActivityPub documents: actors, outboxes, collections, listings and activities.
+
+Object IRIs answer ``application/activity+json`` and
+``application/ld+json; profile="https://www.w3.org/ns/activitystreams"``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from node.errors import NotFound, ValidationFailed
+from node.services import actors
+from node.typedefs import context_key
+from protocol import builders
+
+routes = web.RouteTableDef()
+ACTIVITY_JSON = "application/activity+json"
+PAGE_SIZE = 20
+
+
+def activity_response(document: dict[str, Any], *, status: int = 200) -> web.Response:
+    response = web.Response(
+        status=status,
+        text=json.dumps(document, ensure_ascii=False),
+        content_type=ACTIVITY_JSON,
+    )
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+@routes.get("/users/{username}")
+async def actor(request: web.Request) -> web.Response:
+    document = await actors.actor_document_by_username(
+        request.app[context_key], request.match_info["username"]
+    )
+    return activity_response(document)
+
+
+@routes.get("/actor")
+async def instance_actor(request: web.Request) -> web.Response:
+    return activity_response(await actors.instance_actor_document(request.app[context_key]))
+
+
+async def _actor_iri(request: web.Request) -> str:
+    document = await actors.actor_document_by_username(
+        request.app[context_key], request.match_info["username"]
+    )
+    return document["id"]
+
+
+def _page_cursor(request: web.Request) -> int | None:
+    raw = request.query.get("max_id")
+    if raw is None:
+        return None
+    if not raw.isdigit():
+        raise ValidationFailed("max_id must be a number from a next link")
+    return int(raw)
+
+
+@routes.get("/users/{username}/outbox")
+async def outbox(request: web.Request) -> web.Response:
+    ctx = request.app[context_key]
+    actor_iri = await _actor_iri(request)
+    collection_iri = f"{actor_iri}/outbox"
+    async with ctx.storage.read() as session:
+        if "page" not in request.query and "max_id" not in request.query:
+            total = await session.count_outbox(actor_iri, public_only=True)
+            return activity_response(
+                builders.ordered_collection(
+                    id=collection_iri, total_items=total, first=f"{collection_iri}?page=true"
+                )
+            )
+        before = _page_cursor(request)
+        found = await session.list_outbox(
+            actor_iri, public_only=True, before_seq=before, limit=PAGE_SIZE + 1
+        )
+    more = len(found) > PAGE_SIZE
+    found = found[:PAGE_SIZE]
+    page_iri = f"{collection_iri}?max_id={before}" if before else f"{collection_iri}?page=true"
+    return activity_response(
+        builders.ordered_collection_page(
+            id=page_iri,
+            part_of=collection_iri,
+            ordered_items=[activity.document for activity in found],
+            next=f"{collection_iri}?max_id={found[-1].seq}" if more else None,
+        )
+    )
+
+
+@routes.get("/users/{username}/followers")
+@routes.get("/users/{username}/following")
+async def follow_collection(request: web.Request) -> web.Response:
+    actor_iri = await _actor_iri(request)
+    which = request.path.rsplit("/", 1)[-1]
+    # Follows arrive with federation; until then every collection is empty and complete.
+    return activity_response(
+        builders.ordered_collection(id=f"{actor_iri}/{which}", total_items=0, ordered_items=[])
+    )
+
+
+@routes.get("/listings/{listing_id}")
+async def listing_object(request: web.Request) -> web.Response:
+    ctx = request.app[context_key]
+    async with ctx.storage.read() as session:
+        listing = await session.get_listing(request.match_info["listing_id"])
+    if listing is None or listing.member_id is None:
+        raise NotFound("no such listing on this node")
+    if listing.deleted_at is not None:
+        # The Tombstone tells other servers the listing is gone for good.
+        return activity_response(listing.document, status=410)
+    return activity_response(listing.document)
+
+
+@routes.get("/activities/{activity_id}")
+async def activity_object(request: web.Request) -> web.Response:
+    ctx = request.app[context_key]
+    async with ctx.storage.read() as session:
+        activity = await session.get_activity(request.match_info["activity_id"])
+    if activity is None:
+        raise NotFound("no such activity")
+    if not activity.public:
+        # Private activities are only for their addressees (signed fetches, later).
+        raise NotFound("no such activity")
+    return activity_response(activity.document)

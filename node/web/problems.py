@@ -1,0 +1,122 @@
+"""RFC 9457 problem details: the one place errors become HTTP responses."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from node.errors import NodeError
+from protocol.errors import (
+    CanonicalizationError,
+    DigestError,
+    JsonLdError,
+    LimitError,
+    ProofError,
+    ProtocolError,
+    SchemaError,
+    SignatureError,
+)
+
+PROBLEM_BASE = "https://kula.community/problems/"
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+log = logging.getLogger("kula.web")
+
+# Protocol failures and the HTTP status and problem type each one means.
+_PROTOCOL_STATUS: list[tuple[type[ProtocolError], int, str]] = [
+    (LimitError, 413, "payload-too-large"),
+    (SchemaError, 422, "validation-failed"),
+    (CanonicalizationError, 400, "malformed-json"),
+    (DigestError, 401, "digest-mismatch"),
+    (SignatureError, 401, "signature-invalid"),
+    (ProofError, 422, "proof-invalid"),
+    (JsonLdError, 422, "jsonld-invalid"),
+    (ProtocolError, 400, "bad-request"),
+]
+
+_HTTP_SLUGS = {
+    400: "bad-request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    406: "not-acceptable",
+    409: "conflict",
+    410: "gone",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+    422: "validation-failed",
+    429: "rate-limited",
+}
+
+
+def problem_response(
+    status: int, slug: str, title: str, detail: str, instance: str, **extensions: Any
+) -> web.Response:
+    body = {
+        "type": PROBLEM_BASE + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+        **extensions,
+    }
+    headers = {}
+    if "retry_after" in extensions:
+        headers["Retry-After"] = str(extensions["retry_after"])
+    return web.Response(
+        status=status,
+        text=json.dumps(body, ensure_ascii=False),
+        content_type=PROBLEM_CONTENT_TYPE,
+        headers=headers,
+    )
+
+
+def _protocol_problem(exc: ProtocolError, instance: str) -> web.Response:
+    status, slug = next(
+        (status, slug) for kind, status, slug in _PROTOCOL_STATUS if isinstance(exc, kind)
+    )
+    extensions: dict[str, Any] = {}
+    if isinstance(exc, SchemaError) and exc.errors:
+        extensions["errors"] = [{"pointer": p, "reason": r} for p, r in exc.errors]
+    elif exc.pointer:
+        extensions["errors"] = [{"pointer": exc.pointer, "reason": exc.detail}]
+    reason = getattr(exc, "reason", None)
+    if isinstance(reason, str):
+        extensions["reason"] = reason
+    title = slug.replace("-", " ").capitalize()
+    return problem_response(status, slug, title, exc.detail, instance, **extensions)
+
+
+@web.middleware
+async def problem_middleware(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except NodeError as exc:
+        if exc.status >= 500:
+            log.error("request failed: %s", exc.detail, extra={"path": request.path})
+        return problem_response(
+            exc.status, exc.type_slug, exc.title, exc.detail, request.path, **exc.extensions
+        )
+    except ProtocolError as exc:
+        return _protocol_problem(exc, request.path)
+    except web.HTTPException as exc:
+        if exc.status < 400 or exc.content_type == PROBLEM_CONTENT_TYPE:
+            raise
+        slug = _HTTP_SLUGS.get(exc.status, "http-error")
+        detail = exc.text if exc.text and not exc.text.startswith(f"{exc.status}:") else exc.reason
+        response = problem_response(exc.status, slug, exc.reason, detail, request.path)
+        for name in ("Allow", "Retry-After"):
+            if name in exc.headers:
+                response.headers[name] = exc.headers[name]
+        return response
+    except Exception:
+        log.exception("unhandled error", extra={"path": request.path})
+        return problem_response(
+            500, "internal", "Internal error", "the node hit an unexpected error", request.path
+        )

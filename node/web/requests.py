@@ -1,0 +1,97 @@
+"""Reading what a client sent: bounded JSON bodies, credentials, rate limits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from node.errors import (
+    BadRequest,
+    Forbidden,
+    PayloadTooLarge,
+    Unauthorized,
+    UnsupportedMediaType,
+)
+from node.services.tokens import Principal, authenticate_token
+from node.typedefs import (
+    auth_limiter_key,
+    context_key,
+    settings_key,
+    write_limiter_key,
+)
+from protocol.jsonparse import parse_json
+from protocol.validation import validate
+
+SESSION_COOKIE = "kula_session"
+_JSON_TYPES = {"application/json", "application/activity+json", "application/ld+json"}
+principal_key = "kula.principal"
+
+
+async def read_body(request: web.Request, max_bytes: int) -> bytes:
+    """Read at most ``max_bytes``, refusing larger bodies before buffering them."""
+    if request.content_length is not None and request.content_length > max_bytes:
+        raise PayloadTooLarge(f"the body is larger than {max_bytes} bytes")
+    body = await request.content.read(max_bytes + 1)
+    if len(body) > max_bytes:
+        raise PayloadTooLarge(f"the body is larger than {max_bytes} bytes")
+    return body
+
+
+async def read_json(request: web.Request, schema: str | None = None) -> Any:
+    """Parse a JSON request body strictly and validate it against ``schema``."""
+    if request.content_type not in _JSON_TYPES:
+        raise UnsupportedMediaType("send the body as application/json")
+    max_bytes = request.app[settings_key].max_body_bytes
+    body = await read_body(request, max_bytes)
+    if not body:
+        raise BadRequest("the request body is empty")
+    document = parse_json(body, max_bytes=max_bytes)
+    if schema is not None:
+        validate(document, schema)
+    return document
+
+
+def client_key(request: web.Request) -> str:
+    return request.remote or "unknown"
+
+
+def limit_auth(request: web.Request) -> None:
+    request.app[auth_limiter_key].check(f"auth:{client_key(request)}")
+
+
+def limit_write(request: web.Request, principal: Principal) -> None:
+    request.app[write_limiter_key].check(f"write:{principal.member.id}")
+
+
+def _bearer(request: web.Request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _, credentials = header.partition(" ")
+        if scheme.lower() != "bearer" or not credentials.strip():
+            raise Unauthorized("use an Authorization: Bearer <token> header")
+        return credentials.strip()
+    return request.cookies.get(SESSION_COOKIE)
+
+
+async def optional_principal(request: web.Request) -> Principal | None:
+    if principal_key in request:
+        return request[principal_key]
+    secret = _bearer(request)
+    principal = None
+    if secret is not None:
+        principal = await authenticate_token(request.app[context_key], secret)
+    request[principal_key] = principal
+    return principal
+
+
+async def require(request: web.Request, scope: str) -> Principal:
+    """The authenticated caller, holding at least ``scope``; writes are rate limited."""
+    principal = await optional_principal(request)
+    if principal is None:
+        raise Unauthorized("this endpoint needs a bearer token")
+    if not principal.allows(scope):
+        raise Forbidden(f"this endpoint needs a token with the {scope!r} scope")
+    if scope != "read":
+        limit_write(request, principal)
+    return principal

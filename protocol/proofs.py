@@ -1,0 +1,457 @@
+"""Object integrity proofs (FEP-8b32): ``DataIntegrityProof`` with ``eddsa-jcs-2022``.
+
+The algorithm is W3C vc-di-eddsa §3.3 (eddsa-jcs-2022)::
+
+    proofConfig = proof without proofValue (when signing: the document's
+                  @context, type, cryptosuite, verificationMethod,
+                  proofPurpose, created)
+    hashData    = SHA-256(JCS(proofConfig)) || SHA-256(JCS(document without proof))
+    proofValue  = "z" + base58btc(Ed25519 signature over hashData)
+
+Proof sets (VC Data Integrity §2.1.1): a document may carry several
+independent proofs as a list under ``proof``, for example an Agreement signed by
+both parties. Every proof in a set signs the document with the ``proof``
+property removed entirely, so the proofs neither depend on each other nor on
+their order; :func:`sign_object` appends to an existing proof, and
+:func:`verify_proof_set` checks every member.
+
+Two choices are stricter than vc-di-eddsa, because receivers process these
+documents as plain JSON and must see exactly what was signed: a proof's
+``@context`` must *equal* the document's (the spec accepts a prefix and swaps
+it in), and the pre-2023 cryptosuite name ``jcs-eddsa-2022`` is refused unless
+``allow_legacy_cryptosuite`` is set.
+
+Who may sign is a separate question from whether a signature verifies:
+:func:`check_key_ownership` ties a verification method to an actor document
+(FEP-521a), and :func:`proof_owner_matches` ties that actor to the document's
+author. :func:`verify_authored_object` runs all three checks.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta, timezone
+from enum import StrEnum
+from typing import Any
+from urllib.parse import urlsplit
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+
+from protocol.canonical import canonicalize
+from protocol.errors import CanonicalizationError, KeyFormatError, ProofError
+from protocol.multikey import BASE58BTC_PREFIX, base58btc_decode, base58btc_encode, multikey_decode
+
+PROOF_TYPE = "DataIntegrityProof"
+CRYPTOSUITE = "eddsa-jcs-2022"
+#: The same algorithm under its name before vc-di-eddsa renamed it; its proofs
+#: usually carry no ``@context``.
+LEGACY_CRYPTOSUITE = "jcs-eddsa-2022"
+#: Fields that name who wrote a document, by kind: activity, object, credential.
+AUTHOR_FIELDS = ("actor", "attributedTo", "issuer")
+
+_SIGNATURE_LENGTH = 64
+# 64 bytes are at most 88 base58 digits; longer text is refused before the
+# quadratic decoder sees it.
+_MAX_PROOF_VALUE_LENGTH = 100
+_MAX_URL_LENGTH = 2048
+_RFC3339 = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?"
+    r"(?:([Zz])|([+-])(\d{2}):(\d{2}))"
+)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_DID_URL = re.compile(r"did:[a-z0-9]+:\S+")
+
+
+class ProofReason(StrEnum):
+    """Why a proof was rejected; stable slugs for tests, logs and problem details."""
+
+    MISSING = "missing-proof"
+    MALFORMED = "malformed-proof"
+    MULTIPLE = "multiple-proofs"
+    DUPLICATE_SIGNER = "duplicate-signer"
+    WRONG_TYPE = "wrong-proof-type"
+    UNSUPPORTED_CRYPTOSUITE = "unsupported-cryptosuite"
+    WRONG_PURPOSE = "wrong-proof-purpose"
+    MALFORMED_VERIFICATION_METHOD = "malformed-verification-method"
+    UNKNOWN_VERIFICATION_METHOD = "unknown-verification-method"
+    MALFORMED_PROOF_VALUE = "malformed-proof-value"
+    MALFORMED_CREATED = "malformed-created"
+    CONTEXT_MISMATCH = "context-mismatch"
+    UNCANONICALIZABLE = "uncanonicalizable-document"
+    BAD_SIGNATURE = "signature-mismatch"
+    MALFORMED_CONTROLLER = "malformed-controller-document"
+    KEY_NOT_FOUND = "key-not-found"
+    MALFORMED_KEY = "malformed-key"
+    KEY_NOT_OWNED = "key-not-owned"
+    NOT_AUTHOR = "signer-not-author"
+
+
+class ProofRejected(ProofError):
+    """A :class:`ProofError` whose ``reason`` says which check failed."""
+
+    def __init__(self, reason: ProofReason, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+
+
+def proof_hash_data(
+    unsecured_document: Mapping[str, Any], proof_config: Mapping[str, Any]
+) -> bytes:
+    """Return ``SHA-256(JCS(proof_config)) || SHA-256(JCS(unsecured_document))``.
+
+    Raises :class:`CanonicalizationError` when either is not I-JSON.
+    """
+    return (
+        hashlib.sha256(canonicalize(proof_config)).digest()
+        + hashlib.sha256(canonicalize(unsecured_document)).digest()
+    )
+
+
+def sign_object(
+    document: Mapping[str, Any],
+    private_key: Ed25519PrivateKey,
+    verification_method: str,
+    *,
+    created: str | datetime | None = None,
+    proof_purpose: str = "assertionMethod",
+) -> dict[str, Any]:
+    """Return a copy of ``document`` carrying a new ``eddsa-jcs-2022`` proof.
+
+    ``created`` defaults to now and is written as RFC 3339 UTC to the second.
+    If the document already has a proof, the new one is appended to form a
+    proof set; it signs the document without any of the existing proofs.
+    """
+    _checked_url(verification_method)
+    unsecured = _without_proof(document)
+    config: dict[str, Any] = {}
+    if "@context" in document:
+        config["@context"] = copy.deepcopy(document["@context"])
+    config |= {
+        "type": PROOF_TYPE,
+        "cryptosuite": CRYPTOSUITE,
+        "verificationMethod": verification_method,
+        "proofPurpose": proof_purpose,
+        "created": _format_created(created),
+    }
+    signature = private_key.sign(proof_hash_data(unsecured, config))
+    proof = config | {"proofValue": BASE58BTC_PREFIX + base58btc_encode(signature)}
+    signed = copy.deepcopy(unsecured)
+    if document.get("proof") in (None, []):
+        signed["proof"] = proof
+    else:
+        signed["proof"] = [*copy.deepcopy(_proofs_of(document)), proof]
+    return signed
+
+
+def verify_object(
+    document: Mapping[str, Any],
+    public_key: Ed25519PublicKey,
+    *,
+    expected_purpose: str = "assertionMethod",
+    allow_legacy_cryptosuite: bool = False,
+) -> None:
+    """Check the single proof on ``document`` against ``public_key``.
+
+    Returns nothing on success and raises :class:`ProofRejected` (with its
+    ``reason``) otherwise. A document with several proofs is refused
+    (``multiple-proofs``): use :func:`verify_proof_set` for those.
+    """
+    proofs = _proofs_of(document)
+    if len(proofs) != 1:
+        raise ProofRejected(
+            ProofReason.MULTIPLE, f"expected one proof, found {len(proofs)}: verify a proof set"
+        )
+    _verify_proof(document, proofs[0], public_key, expected_purpose, allow_legacy_cryptosuite)
+
+
+def verify_proof_set(
+    document: Mapping[str, Any],
+    keys_by_verification_method: Mapping[str, Ed25519PublicKey],
+    *,
+    expected_purpose: str = "assertionMethod",
+    allow_legacy_cryptosuite: bool = False,
+) -> list[str]:
+    """Verify every proof on ``document``; return their verification methods in order.
+
+    Each proof must name a verification method found in
+    ``keys_by_verification_method`` and verify against the document without
+    its proofs. Any failure raises :class:`ProofRejected`; so does a signer
+    appearing twice, which would let one party pass for two.
+    """
+    proofs = _proofs_of(document)
+    verified: list[str] = []
+    for proof in proofs:
+        method = _verification_method_of(proof)
+        if method in verified:
+            raise ProofRejected(ProofReason.DUPLICATE_SIGNER, f"{method} signs more than once")
+        key = keys_by_verification_method.get(method)
+        if key is None:
+            raise ProofRejected(
+                ProofReason.UNKNOWN_VERIFICATION_METHOD, f"no key known for {method}"
+            )
+        _verify_proof(document, proof, key, expected_purpose, allow_legacy_cryptosuite)
+        verified.append(method)
+    return verified
+
+
+def proof_verification_method(document: Mapping[str, Any]) -> str:
+    """Return the ``verificationMethod`` of the single proof on ``document``.
+
+    It is checked to be an http(s) URL or a DID URL; raises :class:`ProofRejected`.
+    """
+    proofs = _proofs_of(document)
+    if len(proofs) != 1:
+        raise ProofRejected(ProofReason.MULTIPLE, f"expected one proof, found {len(proofs)}")
+    return _verification_method_of(proofs[0])
+
+
+def proof_verification_methods(document: Mapping[str, Any]) -> list[str]:
+    """Return the ``verificationMethod`` of every proof on ``document``, in order."""
+    return [_verification_method_of(proof) for proof in _proofs_of(document)]
+
+
+def check_key_ownership(
+    verification_method: str,
+    controller_document: Mapping[str, Any],
+    *,
+    relationship: str = "assertionMethod",
+) -> Ed25519PublicKey:
+    """Return the Ed25519 key ``controller_document`` lists as ``verification_method``.
+
+    ``controller_document`` is the signer's actor document (FEP-521a). The
+    Multikey entry under ``relationship`` whose ``id`` is the verification
+    method must name the actor as its ``controller``, and its id must be a
+    fragment of the actor id or share the actor's origin. Raises
+    :class:`ProofRejected` otherwise.
+    """
+    _checked_url(verification_method)
+    actor_id = controller_document.get("id")
+    if not isinstance(actor_id, str):
+        raise ProofRejected(ProofReason.MALFORMED_CONTROLLER, "controller document has no id")
+    entries = controller_document.get(relationship)
+    entries = entries if isinstance(entries, list) else [entries]
+    matches = [e for e in entries if isinstance(e, dict) and e.get("id") == verification_method]
+    if not matches:
+        raise ProofRejected(
+            ProofReason.KEY_NOT_FOUND, f"{actor_id} lists no {relationship} {verification_method}"
+        )
+    if len(matches) > 1:
+        raise ProofRejected(
+            ProofReason.MALFORMED_CONTROLLER, f"{actor_id} lists {verification_method} twice"
+        )
+    entry = matches[0]
+    if entry.get("type") != "Multikey":
+        raise ProofRejected(ProofReason.MALFORMED_KEY, f"{verification_method} is not a Multikey")
+    if entry.get("controller") != actor_id:
+        raise ProofRejected(
+            ProofReason.KEY_NOT_OWNED,
+            f"{verification_method} is controlled by {entry.get('controller')!r}, not {actor_id}",
+        )
+    if not _belongs_to(verification_method, actor_id):
+        raise ProofRejected(
+            ProofReason.KEY_NOT_OWNED, f"{verification_method} is outside the origin of {actor_id}"
+        )
+    key_text = entry.get("publicKeyMultibase")
+    if not isinstance(key_text, str):
+        raise ProofRejected(ProofReason.MALFORMED_KEY, f"{verification_method} has no key text")
+    try:
+        return multikey_decode(key_text)
+    except KeyFormatError as exc:
+        raise ProofRejected(ProofReason.MALFORMED_KEY, f"{verification_method}: {exc}") from exc
+
+
+def document_authors(document: Mapping[str, Any]) -> list[str]:
+    """Return the ids named by the document's ``actor``, ``attributedTo`` and ``issuer``."""
+    authors: list[str] = []
+    for field in AUTHOR_FIELDS:
+        value = document.get(field)
+        for item in value if isinstance(value, list) else [value]:
+            author = item.get("id") if isinstance(item, dict) else item
+            if isinstance(author, str):
+                authors.append(author)
+    return authors
+
+
+def proof_owner_matches(document: Mapping[str, Any], actor_id: str) -> bool:
+    """Tell whether ``actor_id`` authored ``document`` and signed one of its proofs.
+
+    True when ``actor_id`` is among :func:`document_authors` and some proof's
+    verification method belongs to ``actor_id`` (a fragment of it, or the same
+    origin). Use it after :func:`check_key_ownership` to refuse a valid proof
+    made by someone other than the author.
+    """
+    if actor_id not in document_authors(document):
+        return False
+    try:
+        methods = proof_verification_methods(document)
+    except ProofRejected:
+        return False
+    return any(_belongs_to(method, actor_id) for method in methods)
+
+
+def verify_authored_object(
+    document: Mapping[str, Any],
+    actor_document: Mapping[str, Any],
+    *,
+    expected_purpose: str = "assertionMethod",
+) -> str:
+    """Verify the single proof on ``document`` as made by its author's own key.
+
+    Runs :func:`check_key_ownership` against ``actor_document``,
+    :func:`verify_object` and :func:`proof_owner_matches`; returns the
+    verification method. Raises :class:`ProofRejected`.
+    """
+    method = proof_verification_method(document)
+    key = check_key_ownership(method, actor_document, relationship=expected_purpose)
+    actor_id = actor_document["id"]
+    if not proof_owner_matches(document, actor_id):
+        raise ProofRejected(ProofReason.NOT_AUTHOR, f"{actor_id} is not the document's author")
+    verify_object(document, key, expected_purpose=expected_purpose)
+    return method
+
+
+def _verify_proof(
+    document: Mapping[str, Any],
+    proof: Mapping[str, Any],
+    public_key: Ed25519PublicKey,
+    expected_purpose: str,
+    allow_legacy: bool,
+) -> None:
+    if proof.get("type") != PROOF_TYPE:
+        raise ProofRejected(ProofReason.WRONG_TYPE, f"proof type {proof.get('type')!r}")
+    suite = proof.get("cryptosuite")
+    if suite != CRYPTOSUITE and not (allow_legacy and suite == LEGACY_CRYPTOSUITE):
+        raise ProofRejected(ProofReason.UNSUPPORTED_CRYPTOSUITE, f"cryptosuite {suite!r}")
+    purpose = proof.get("proofPurpose")
+    if purpose != expected_purpose:
+        raise ProofRejected(
+            ProofReason.WRONG_PURPOSE, f"proofPurpose {purpose!r}, expected {expected_purpose!r}"
+        )
+    _verification_method_of(proof)
+    if "created" in proof:
+        _parse_created(proof["created"])
+    signature = _decode_proof_value(proof.get("proofValue"))
+    if "@context" in proof and proof["@context"] != document.get("@context"):
+        raise ProofRejected(ProofReason.CONTEXT_MISMATCH, "proof @context differs from document's")
+    config = {name: value for name, value in proof.items() if name != "proofValue"}
+    try:
+        hash_data = proof_hash_data(_without_proof(document), config)
+    except CanonicalizationError as exc:
+        raise ProofRejected(ProofReason.UNCANONICALIZABLE, exc.detail) from exc
+    try:
+        public_key.verify(signature, hash_data)
+    except InvalidSignature as exc:
+        raise ProofRejected(ProofReason.BAD_SIGNATURE, "signature does not verify") from exc
+
+
+def _proofs_of(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    # Documents come straight from parse_json, whose top level may be any value.
+    if not isinstance(document, Mapping):
+        raise ProofRejected(ProofReason.MALFORMED, "a signed document must be a JSON object")
+    proof = document.get("proof")
+    if proof is None or proof == []:
+        raise ProofRejected(ProofReason.MISSING, "document has no proof")
+    proofs = proof if isinstance(proof, list) else [proof]
+    if not all(isinstance(item, dict) for item in proofs):
+        raise ProofRejected(ProofReason.MALFORMED, "proof must be an object or a list of objects")
+    return proofs
+
+
+def _without_proof(document: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in document.items() if name != "proof"}
+
+
+def _verification_method_of(proof: Mapping[str, Any]) -> str:
+    return _checked_url(proof.get("verificationMethod"))
+
+
+def _checked_url(value: object) -> str:
+    """Return ``value`` if it is an absolute http(s) URL with a host, or a DID URL."""
+    if (
+        isinstance(value, str)
+        and len(value) <= _MAX_URL_LENGTH
+        and value.isprintable()
+        and " " not in value
+    ):
+        if _DID_URL.fullmatch(value):
+            return value
+        try:
+            parts = urlsplit(value)
+            if parts.scheme in _DEFAULT_PORTS and parts.hostname:
+                return value
+        except ValueError:
+            pass
+    raise ProofRejected(
+        ProofReason.MALFORMED_VERIFICATION_METHOD,
+        f"verificationMethod {value!r} is not an http(s) or DID URL",
+    )
+
+
+def _belongs_to(verification_method: str, actor_id: str) -> bool:
+    """A key belongs to an actor when its id is a fragment of, or same-origin as, the actor's."""
+    if verification_method.partition("#")[0] == actor_id:
+        return True
+    method_origin, actor_origin = _origin(verification_method), _origin(actor_id)
+    return method_origin is not None and method_origin == actor_origin
+
+
+def _origin(url: str) -> tuple[str, str, int] | None:
+    try:
+        parts = urlsplit(url)
+        port = parts.port or _DEFAULT_PORTS.get(parts.scheme)
+    except ValueError:
+        return None
+    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname or port is None:
+        return None
+    return parts.scheme, parts.hostname, port
+
+
+def _decode_proof_value(value: object) -> bytes:
+    if not isinstance(value, str) or not value.startswith(BASE58BTC_PREFIX):
+        raise ProofRejected(ProofReason.MALFORMED_PROOF_VALUE, "proofValue is not base58btc text")
+    if len(value) > _MAX_PROOF_VALUE_LENGTH:
+        raise ProofRejected(ProofReason.MALFORMED_PROOF_VALUE, "proofValue is too long")
+    try:
+        signature = base58btc_decode(value[1:])
+    except KeyFormatError as exc:
+        raise ProofRejected(ProofReason.MALFORMED_PROOF_VALUE, exc.detail) from exc
+    if len(signature) != _SIGNATURE_LENGTH:
+        raise ProofRejected(
+            ProofReason.MALFORMED_PROOF_VALUE,
+            f"proofValue holds {len(signature)} bytes, an Ed25519 signature has 64",
+        )
+    return signature
+
+
+def _parse_created(value: object) -> datetime:
+    match = _RFC3339.fullmatch(value) if isinstance(value, str) else None
+    try:
+        if match is None:
+            raise ValueError("not RFC 3339 date-time")
+        year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
+        offset = timedelta()
+        if match.group(8):
+            offset = timedelta(hours=int(match.group(9)), minutes=int(match.group(10)))
+            offset = -offset if match.group(8) == "-" else offset
+        return datetime(year, month, day, hour, minute, second, tzinfo=timezone(offset))
+    except ValueError as exc:
+        raise ProofRejected(ProofReason.MALFORMED_CREATED, f"created {value!r}: {exc}") from exc
+
+
+def _format_created(created: str | datetime | None) -> str:
+    if created is None:
+        moment = datetime.now(UTC)
+    elif isinstance(created, str):
+        moment = _parse_created(created)
+    elif created.tzinfo is None:
+        raise ProofRejected(ProofReason.MALFORMED_CREATED, "created must be timezone-aware")
+    else:
+        moment = created
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
