@@ -17,6 +17,10 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
+run: $(STAMP)
+	@test -f $(DATA)/kula.toml || $(BIN)/kula init --data $(DATA) --url http://127.0.0.1:8080 --registration open
+	$(BIN)/kula serve --data $(DATA)
+
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q -p no:cacheprovider

@@ -2,7 +2,7 @@
 
 Every pyld call in Kula goes through :func:`expand` or :func:`compact`, which
 pass :func:`document_loader` explicitly, so no call depends on pyld's global
-default loader (which would fetch over HTTP). :func:`install_document_loader`
+default loader (an HTTP fetcher whenever pyld can find a client). :func:`install_document_loader`
 also replaces that global default, as a second line of defence for any code
 that calls pyld directly.
 
@@ -11,7 +11,8 @@ shares a remote context between calls when the loader tags the returned
 document ``"static"``; without the tag every call re-resolves and re-processes
 each context. :func:`document_loader` sets the tag, so after the first call the
 bundled contexts are neither loaded nor re-parsed, and their processed form is
-reused as well.
+reused as well. That cache is process-wide and keyed by URL alone, which is
+safe only because nothing in Kula hands pyld any other document for these URLs.
 """
 
 from __future__ import annotations

@@ -25,7 +25,10 @@ The fast-path rule (:func:`is_kula_shape`), chosen to be conservative:
 * every key in the body is a plain term: none contains ``:`` or starts with ``@``.
 
 Anything else is compacted by pyld; ``type`` values are left as written on the
-fast path, so :func:`has_type` accepts ``as:Create`` as ``Create``.
+fast path, so :func:`has_type` accepts ``as:Create`` as ``Create``. Compaction
+is faithful JSON-LD: a bare string under a key with no ``"@type": "@id"``
+coercion (``"as:actor": "https://..."``) is a literal, not a reference, and
+stays under its prefixed key; the node then simply finds no ``actor``.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from protocol.validation import validate
 
 SESSION_COOKIE = "kula_session"
 _JSON_TYPES = {"application/json", "application/activity+json", "application/ld+json"}
-principal_key = "kula.principal"
+principal_key = web.RequestKey("principal", object)
 
 
 async def read_body(request: web.Request, max_bytes: int) -> bytes:
@@ -76,7 +76,8 @@ def _bearer(request: web.Request) -> str | None:
 
 async def optional_principal(request: web.Request) -> Principal | None:
     if principal_key in request:
-        return request[principal_key]
+        cached = request[principal_key]
+        return cached if isinstance(cached, Principal) else None
     secret = _bearer(request)
     principal = None
     if secret is not None:

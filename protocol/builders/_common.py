@@ -48,9 +48,11 @@ def embedded(document: JsonDict | str, outer: list[str] | None = None) -> JsonDi
 
     Its own ``@context`` is dropped when ``outer`` already holds every entry
     of it, and kept otherwise (a credential inside a ``Create`` keeps the VC
-    context, which must not leak onto the activity); ids pass through.
+    context, which must not leak onto the activity); ids pass through. A
+    document with an integrity proof always keeps it: a signed object travels
+    exactly as signed, so any receiver can verify it on its own (FEP-8b32).
     """
-    if isinstance(document, str) or "@context" not in document:
+    if isinstance(document, str) or "@context" not in document or "proof" in document:
         return document
     inner = document["@context"]
     inner_list = inner if isinstance(inner, list) else [inner]

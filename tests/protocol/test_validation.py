@@ -149,34 +149,36 @@ def test_pointers_escape_tilde_and_slash() -> None:
 @pytest.mark.parametrize(
     ("body", "valid"),
     [
-        ({"purpose": "offer", "exchangeMode": "give", "name": "Chairs"}, True),
-        ({"purpose": "offer", "exchangeMode": "rent", "name": "Drill",
-          "price": {"amount": "5", "currency": "EUR"}, "pricePer": "P1D"}, True),
-        ({"purpose": "offer", "exchangeMode": "rent", "name": "Drill",
+        ({"purpose": "offer", "mode": "give", "title": "Chairs"}, True),
+        ({"purpose": "offer", "mode": "rent", "title": "Drill",
+          "price": {"amount": "5", "currency": "EUR", "per": "P1D"}}, True),
+        ({"purpose": "offer", "mode": "rent", "title": "Drill",
           "price": {"amount": "5", "currency": "EUR"}}, False),
-        ({"purpose": "offer", "exchangeMode": "sell", "name": "Bike"}, False),
-        ({"purpose": "offer", "exchangeMode": "give", "name": "Chairs",
+        ({"purpose": "offer", "mode": "sell", "title": "Bike"}, False),
+        ({"purpose": "offer", "mode": "give", "title": "Chairs",
           "price": {"amount": "5", "currency": "EUR"}}, False),
-        ({"purpose": "offer", "exchangeMode": "swap", "name": "Books"}, False),
-        ({"purpose": "offer", "exchangeMode": "give", "name": "Chairs", "admin": True}, False),
-        ({"purpose": "offer", "exchangeMode": "give", "name": "Chairs",
-          "images": [{"mediaId": "abc", "alt": "two chairs"}]}, True),
+        ({"purpose": "offer", "mode": "swap", "title": "Books"}, False),
+        ({"purpose": "offer", "mode": "swap", "title": "Books", "wanted": "Comics"}, True),
+        ({"purpose": "offer", "mode": "give", "title": "Chairs", "admin": True}, False),
+        ({"purpose": "offer", "mode": "give", "title": "Chairs",
+          "images": ["01m83smfqyyyrammz6avbmetrv"]}, True),
+        ({"purpose": "offer", "mode": "give", "title": "Chairs", "images": ["../etc"]}, False),
     ],
 )
 def test_listing_create_request_rules(body: dict[str, Any], valid: bool) -> None:
     for validator in (validate, reference_validate):
         if valid:
-            validator(body, "listing-create-request")
+            validator(body, "api-listing-create-request")
         else:
             with pytest.raises(SchemaError):
-                validator(body, "listing-create-request")
+                validator(body, "api-listing-create-request")
 
 
 @pytest.mark.spec("Kula SPEC: client API")
 def test_update_request_takes_status_and_problem_details_validate() -> None:
-    validate({"listingStatus": "reserved"}, "listing-update-request")
+    validate({"status": "reserved"}, "api-listing-update-request")
     with pytest.raises(SchemaError):
-        validate({}, "listing-update-request")
+        validate({}, "api-listing-update-request")
     problem = {"type": "https://kula.community/problems/schema-violation",
                "title": "Invalid listing", "status": 422,
                "errors": [{"pointer": "/price/amount", "reason": "not a decimal"}]}

@@ -1,0 +1,86 @@
+"""Shared fixtures: a real node (real SQLite database, real HTTP server) per test."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from node.app import create_app
+from node.services import accounts, tokens
+from node.services.context import NodeContext
+from node.settings import Settings, settings_from_mapping
+from node.storage.records import Member
+from node.typedefs import context_key
+
+TEST_PASSWORD = "correct horse battery staple"
+
+
+def make_settings(data_dir: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "url": "http://127.0.0.1:8080",
+        "name": "Test community",
+        "development": True,
+        "allow_private_network": True,
+        "registration": "open",
+        "run_workers": False,
+        "log_format": "text",
+    }
+    values.update(overrides)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return settings_from_mapping(data_dir, values, {})
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path / "node")
+
+
+@pytest.fixture
+def node_app(settings: Settings) -> web.Application:
+    return create_app(settings, run_workers=False)
+
+
+@pytest.fixture
+async def client(
+    aiohttp_client: Callable[[web.Application], Awaitable[TestClient]], node_app: web.Application
+) -> TestClient:
+    return await aiohttp_client(node_app)
+
+
+@pytest.fixture
+def ctx(client: TestClient) -> NodeContext:
+    return client.app[context_key]
+
+
+@dataclass(frozen=True)
+class TestMember:
+    member: Member
+    token: str
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+MemberFactory = Callable[..., Awaitable[TestMember]]
+
+
+@pytest.fixture
+def make_member(ctx: NodeContext) -> MemberFactory:
+    """Create a member with a password and a token of the given scope."""
+
+    async def factory(
+        username: str = "alice", *, scope: str = "write", admin: bool = False
+    ) -> TestMember:
+        member = await accounts.create_member(
+            ctx, username, password=TEST_PASSWORD, is_admin=admin or scope == "admin"
+        )
+        issued = await tokens.issue_token(ctx, member, "test", scope)
+        return TestMember(member=member, token=issued.secret)
+
+    return factory
