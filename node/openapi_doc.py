@@ -1,9 +1,194 @@
-"""Builds the OpenAPI 3.1 document (filled in below)."""
+"""Builds the OpenAPI 3.1 document served at ``/api/v1/openapi.json``.
+
+The operations are in :mod:`node.openapi_paths`, the embedded JSON Schemas in
+:mod:`node.openapi_schemas`; this module adds what is shared: security
+schemes, the problem responses and the list of problem types, and the
+discovery and health endpoints.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from node.errors import NodeError
+from node.openapi_paths import PROBLEM_RESPONSE_PREFIX, Endpoint, api_endpoints, paths
+from node.openapi_schemas import component_ref, component_schemas
+from node.web.problems import _HTTP_SLUGS, _PROTOCOL_STATUS, PROBLEM_BASE, PROBLEM_CONTENT_TYPE
+from node.web.requests import SESSION_COOKIE
+from node.web.wellknown import JRD, NODEINFO_SCHEMA
+
+OPENAPI_VERSION = "3.1.0"
+API_VERSION = "1"
+#: The problem type the middleware gives an HTTP error it has no slug for.
+GENERIC_HTTP_SLUG = "http-error"
+
+
+def _node_errors() -> list[type[NodeError]]:
+    found: list[type[NodeError]] = [NodeError]
+    for kind in found:
+        found.extend(kind.__subclasses__())
+    return found
+
+
+def problem_types() -> list[dict[str, Any]]:
+    """Every problem ``type`` the node can answer with: slug, URI, status and title.
+
+    Read from the error classes and the problem middleware's tables, so a new
+    error class is documented without touching this module.
+    """
+    found: dict[str, dict[str, Any]] = {}
+
+    def add(slug: str, status: int | None, title: str) -> None:
+        entry = {"slug": slug, "type": PROBLEM_BASE + slug, "title": title}
+        found.setdefault(slug, entry if status is None else {**entry, "status": status})
+
+    for error in _node_errors():
+        add(error.type_slug, error.status, error.title)
+    for _, status, slug in _PROTOCOL_STATUS:
+        add(slug, status, slug.replace("-", " ").capitalize())
+    for status, slug in _HTTP_SLUGS.items():
+        add(slug, status, slug.replace("-", " ").capitalize())
+    add(GENERIC_HTTP_SLUG, None, "Any other HTTP error; status says which")
+    return sorted(found.values(), key=lambda entry: (entry.get("status", 0), entry["slug"]))
+
+
+def problem_responses(statuses: set[int]) -> dict[str, Any]:
+    """``components/responses``: one RFC 9457 response per error status."""
+    types = problem_types()
+    responses: dict[str, Any] = {}
+    for status in sorted(statuses):
+        slugs = [entry["slug"] for entry in types if entry.get("status") == status]
+        response: dict[str, Any] = {
+            "description": f"Problem details; type is one of: {', '.join(slugs)}.",
+            "content": {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": component_ref("problem")}}},
+        }
+        if status == 429:
+            response["headers"] = {
+                "Retry-After": {
+                    "description": "Seconds to wait before trying again.",
+                    "schema": {"type": "integer", "minimum": 0},
+                }
+            }
+        responses[f"problem-{status}"] = response
+    return responses
+
+
+SECURITY_SCHEMES = {
+    "bearerAuth": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "A token from POST /api/v1/sessions or POST /api/v1/tokens. Scopes "
+        "nest: `read` < `write` < `admin`; each operation names the least it needs.",
+    },
+    "sessionCookie": {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": SESSION_COOKIE,
+        "description": "The session token as the cookie set by POST /api/v1/sessions; "
+        "used only when no Authorization header is sent.",
+    },
+}
+
+_LINK = {"type": "object", "required": ["rel", "href"], "properties": {
+    "rel": {"type": "string"}, "type": {"type": "string"}, "href": {"type": "string"}}}
+_JRD = {
+    "type": "object",
+    "required": ["subject", "links"],
+    "properties": {
+        "subject": {"type": "string"},
+        "aliases": {"type": "array", "items": {"type": "string"}},
+        "links": {"type": "array", "items": _LINK},
+    },
+}
+_NODEINFO = {
+    "type": "object",
+    "required": ["version", "software", "protocols", "services", "openRegistrations", "usage",
+                 "metadata"],
+    "properties": {
+        "version": {"const": "2.1"},
+        "software": {"type": "object", "required": ["name", "version"]},
+        "protocols": {"type": "array", "items": {"type": "string"}},
+        "openRegistrations": {"type": "boolean"},
+    },
+}
+
+
+def _status_body(*values: str) -> dict[str, Any]:
+    return {"type": "object", "required": ["status"], "properties": {
+        "status": {"enum": list(values)}, "detail": {"type": "string"}}}
+
+
+def discovery_endpoints() -> list[Endpoint]:
+    """WebFinger, NodeInfo and the health checks: read by other servers and monitors."""
+    resource = {"name": "resource", "in": "query", "required": True,
+                "schema": {"type": "string", "minLength": 1},
+                "description": "acct:user@host or an actor IRI (RFC 7033 §4.1)."}
+    unavailable = {"description": "The database does not answer.",
+                   "content": {"application/json": {"schema": _status_body("unavailable")}}}
+    return [
+        Endpoint("GET", "/.well-known/webfinger", "webfinger", "WebFinger (RFC 7033).",
+                 "discovery", result=_JRD, result_type=JRD, query=(resource,),
+                 extra_errors=(400, 404)),
+        Endpoint("GET", "/.well-known/nodeinfo", "nodeinfoLinks", "Where NodeInfo is.",
+                 "discovery", result={"type": "object", "required": ["links"],
+                                      "properties": {"links": {"type": "array", "items": _LINK}}}),
+        Endpoint("GET", "/nodeinfo/2.1", "nodeinfo",
+                 f"NodeInfo 2.1; Content-Type carries profile=\"{NODEINFO_SCHEMA}#\".",
+                 "discovery", result=_NODEINFO),
+        Endpoint("GET", "/healthz", "healthz", "Liveness.", "health", result=_status_body("ok")),
+        Endpoint("GET", "/readyz", "readyz", "Readiness: the database answers.", "health",
+                 result=_status_body("ready"), responses={"503": unavailable}),
+    ]
+
+
+def _description() -> str:
+    rows = "\n".join(
+        f"| `{entry['slug']}` | {entry.get('status', 'any')} | {entry['title']} |"
+        for entry in problem_types()
+    )
+    return (
+        "Kula's client API. Bodies are JSON; errors are RFC 9457 problem details "
+        f"(`{PROBLEM_CONTENT_TYPE}`) whose `type` is `{PROBLEM_BASE}<slug>`. Schema "
+        "violations are listed in `errors` as JSON pointers. Every GET also answers HEAD.\n\n"
+        "| slug | status | title |\n| --- | --- | --- |\n" + rows
+    )
+
 
 def build_openapi(base_url: str) -> dict[str, Any]:
-    return {"openapi": "3.1.0", "info": {"title": "Kula", "version": "1"}, "paths": {}}
+    """The whole OpenAPI 3.1 document for a node at ``base_url``; needs no network."""
+    endpoints = api_endpoints() + discovery_endpoints()
+    document_paths = paths(endpoints)
+    used = {
+        int(response["$ref"].removeprefix(PROBLEM_RESPONSE_PREFIX))
+        for path in document_paths.values()
+        for op in path.values()
+        for response in op["responses"].values()
+        if "$ref" in response
+    }
+    return {
+        "openapi": OPENAPI_VERSION,
+        "info": {
+            "title": "Kula node API",
+            "version": API_VERSION,
+            "description": _description(),
+            "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
+        },
+        "servers": [{"url": base_url.rstrip("/")}],
+        "tags": [
+            {"name": "accounts", "description": "Sign-up, sessions, your account and tokens."},
+            {"name": "listings", "description": "Offers and requests."},
+            {"name": "images", "description": "Image uploads for listings."},
+            {"name": "search", "description": "Finding listings."},
+            {"name": "admin", "description": "The operator's invites and members."},
+            {"name": "meta", "description": "This document."},
+            {"name": "discovery", "description": "WebFinger and NodeInfo, for other servers."},
+            {"name": "health", "description": "Liveness and readiness for monitors."},
+        ],
+        "paths": document_paths,
+        "components": {
+            "schemas": component_schemas(),
+            "responses": problem_responses(used),
+            "securitySchemes": SECURITY_SCHEMES,
+        },
+        "x-problem-types": problem_types(),
+    }

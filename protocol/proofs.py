@@ -21,10 +21,9 @@ documents as plain JSON and must see exactly what was signed: a proof's
 it in), and the pre-2023 cryptosuite name ``jcs-eddsa-2022`` is refused unless
 ``allow_legacy_cryptosuite`` is set.
 
-Who may sign is a separate question from whether a signature verifies:
-:func:`check_key_ownership` ties a verification method to an actor document
-(FEP-521a), and :func:`proof_owner_matches` ties that actor to the document's
-author. :func:`verify_authored_object` runs all three checks.
+Who may sign is a separate question from whether a signature verifies; it
+lives in :mod:`protocol.key_ownership`, whose functions stay importable from
+here too.
 """
 
 from __future__ import annotations
@@ -53,8 +52,6 @@ CRYPTOSUITE = "eddsa-jcs-2022"
 #: The same algorithm under its name before vc-di-eddsa renamed it; its proofs
 #: usually carry no ``@context``.
 LEGACY_CRYPTOSUITE = "jcs-eddsa-2022"
-#: Fields that name who wrote a document, by kind: activity, object, credential.
-AUTHOR_FIELDS = ("actor", "attributedTo", "issuer")
 
 _SIGNATURE_LENGTH = 64
 # 64 bytes are at most 88 base58 digits; longer text is refused before the
@@ -65,7 +62,7 @@ _RFC3339 = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?"
     r"(?:([Zz])|([+-])(\d{2}):(\d{2}))"
 )
-_DEFAULT_PORTS = {"http": 80, "https": 443}
+DEFAULT_PORTS = {"http": 80, "https": 443}
 _DID_URL = re.compile(r"did:[a-z0-9]+:\S+")
 
 
@@ -128,7 +125,7 @@ def sign_object(
     If the document already has a proof, the new one is appended to form a
     proof set; it signs the document without any of the existing proofs.
     """
-    _checked_url(verification_method)
+    checked_verification_method(verification_method)
     unsecured = _without_proof(document)
     config: dict[str, Any] = {}
     if "@context" in document:
@@ -217,106 +214,6 @@ def proof_verification_methods(document: Mapping[str, Any]) -> list[str]:
     return [_verification_method_of(proof) for proof in _proofs_of(document)]
 
 
-def check_key_ownership(
-    verification_method: str,
-    controller_document: Mapping[str, Any],
-    *,
-    relationship: str = "assertionMethod",
-) -> Ed25519PublicKey:
-    """Return the Ed25519 key ``controller_document`` lists as ``verification_method``.
-
-    ``controller_document`` is the signer's actor document (FEP-521a). The
-    Multikey entry under ``relationship`` whose ``id`` is the verification
-    method must name the actor as its ``controller``, and its id must be a
-    fragment of the actor id or share the actor's origin. Raises
-    :class:`ProofRejected` otherwise.
-    """
-    _checked_url(verification_method)
-    actor_id = controller_document.get("id")
-    if not isinstance(actor_id, str):
-        raise ProofRejected(ProofReason.MALFORMED_CONTROLLER, "controller document has no id")
-    entries = controller_document.get(relationship)
-    entries = entries if isinstance(entries, list) else [entries]
-    matches = [e for e in entries if isinstance(e, dict) and e.get("id") == verification_method]
-    if not matches:
-        raise ProofRejected(
-            ProofReason.KEY_NOT_FOUND, f"{actor_id} lists no {relationship} {verification_method}"
-        )
-    if len(matches) > 1:
-        raise ProofRejected(
-            ProofReason.MALFORMED_CONTROLLER, f"{actor_id} lists {verification_method} twice"
-        )
-    entry = matches[0]
-    if entry.get("type") != "Multikey":
-        raise ProofRejected(ProofReason.MALFORMED_KEY, f"{verification_method} is not a Multikey")
-    if entry.get("controller") != actor_id:
-        raise ProofRejected(
-            ProofReason.KEY_NOT_OWNED,
-            f"{verification_method} is controlled by {entry.get('controller')!r}, not {actor_id}",
-        )
-    if not _belongs_to(verification_method, actor_id):
-        raise ProofRejected(
-            ProofReason.KEY_NOT_OWNED, f"{verification_method} is outside the origin of {actor_id}"
-        )
-    key_text = entry.get("publicKeyMultibase")
-    if not isinstance(key_text, str):
-        raise ProofRejected(ProofReason.MALFORMED_KEY, f"{verification_method} has no key text")
-    try:
-        return multikey_decode(key_text)
-    except KeyFormatError as exc:
-        raise ProofRejected(ProofReason.MALFORMED_KEY, f"{verification_method}: {exc}") from exc
-
-
-def document_authors(document: Mapping[str, Any]) -> list[str]:
-    """Return the ids named by the document's ``actor``, ``attributedTo`` and ``issuer``."""
-    authors: list[str] = []
-    for field in AUTHOR_FIELDS:
-        value = document.get(field)
-        for item in value if isinstance(value, list) else [value]:
-            author = item.get("id") if isinstance(item, dict) else item
-            if isinstance(author, str):
-                authors.append(author)
-    return authors
-
-
-def proof_owner_matches(document: Mapping[str, Any], actor_id: str) -> bool:
-    """Tell whether ``actor_id`` authored ``document`` and signed one of its proofs.
-
-    True when ``actor_id`` is among :func:`document_authors` and some proof's
-    verification method belongs to ``actor_id`` (a fragment of it, or the same
-    origin). Use it after :func:`check_key_ownership` to refuse a valid proof
-    made by someone other than the author.
-    """
-    if actor_id not in document_authors(document):
-        return False
-    try:
-        methods = proof_verification_methods(document)
-    except ProofRejected:
-        return False
-    return any(_belongs_to(method, actor_id) for method in methods)
-
-
-def verify_authored_object(
-    document: Mapping[str, Any],
-    actor_document: Mapping[str, Any],
-    *,
-    expected_purpose: str = "assertionMethod",
-) -> str:
-    """Verify the single proof on ``document`` as made by its author's own key.
-
-    Runs :func:`check_key_ownership` against ``actor_document``,
-    :func:`verify_object` and :func:`proof_owner_matches`; returns the
-    verification method. Raises :class:`ProofRejected`.
-    """
-    method = proof_verification_method(document)
-    key = check_key_ownership(method, actor_document, relationship=expected_purpose)
-    actor_id = actor_document["id"]
-    if not proof_owner_matches(document, actor_id):
-        raise ProofRejected(ProofReason.NOT_AUTHOR, f"{actor_id} is not the document's author")
-    verify_object(document, key, expected_purpose=expected_purpose)
-    return method
-
-
 def _verify_proof(
     document: Mapping[str, Any],
     proof: Mapping[str, Any],
@@ -369,10 +266,10 @@ def _without_proof(document: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _verification_method_of(proof: Mapping[str, Any]) -> str:
-    return _checked_url(proof.get("verificationMethod"))
+    return checked_verification_method(proof.get("verificationMethod"))
 
 
-def _checked_url(value: object) -> str:
+def checked_verification_method(value: object) -> str:
     """Return ``value`` if it is an absolute http(s) URL with a host, or a DID URL."""
     if (
         isinstance(value, str)
@@ -384,7 +281,7 @@ def _checked_url(value: object) -> str:
             return value
         try:
             parts = urlsplit(value)
-            if parts.scheme in _DEFAULT_PORTS and parts.hostname:
+            if parts.scheme in DEFAULT_PORTS and parts.hostname:
                 return value
         except ValueError:
             pass
@@ -392,25 +289,6 @@ def _checked_url(value: object) -> str:
         ProofReason.MALFORMED_VERIFICATION_METHOD,
         f"verificationMethod {value!r} is not an http(s) or DID URL",
     )
-
-
-def _belongs_to(verification_method: str, actor_id: str) -> bool:
-    """A key belongs to an actor when its id is a fragment of, or same-origin as, the actor's."""
-    if verification_method.partition("#")[0] == actor_id:
-        return True
-    method_origin, actor_origin = _origin(verification_method), _origin(actor_id)
-    return method_origin is not None and method_origin == actor_origin
-
-
-def _origin(url: str) -> tuple[str, str, int] | None:
-    try:
-        parts = urlsplit(url)
-        port = parts.port or _DEFAULT_PORTS.get(parts.scheme)
-    except ValueError:
-        return None
-    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname or port is None:
-        return None
-    return parts.scheme, parts.hostname, port
 
 
 def _decode_proof_value(value: object) -> bytes:

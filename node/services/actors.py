@@ -149,3 +149,31 @@ async def instance_actor_document(ctx: NodeContext) -> dict:
         keys = await session.get_node_keys("instance")
     assert keys is not None, "node keys are created at start-up"
     return instance_document(ctx, keys)
+
+
+async def local_actor_by_iri(ctx: NodeContext, iri: str) -> LocalActor | None:
+    """The local actor (member, community or instance actor) an IRI names, with
+    its keys; None when the IRI is not one of this node's actors."""
+    urls = ctx.urls
+    async with ctx.storage.read() as session:
+        if iri == urls.instance_actor:
+            keys = await session.get_node_keys("instance")
+            return node_actor(ctx, keys) if keys else None
+        prefix = f"{urls.base}/users/"
+        if not iri.startswith(prefix):
+            return None
+        username = iri[len(prefix):]
+        if username == ctx.settings.community_handle:
+            keys = await session.get_node_keys("community")
+            return node_actor(ctx, keys) if keys else None
+        member = await session.get_member_by_username(username)
+    if member is None or urls.actor(member.username) != iri:
+        return None
+    return member_actor(ctx, member)
+
+
+async def instance_actor(ctx: NodeContext) -> LocalActor:
+    """The node's own actor, which signs fetches made on nobody's behalf."""
+    local = await local_actor_by_iri(ctx, ctx.urls.instance_actor)
+    assert local is not None, "node keys are created at start-up"
+    return local

@@ -22,6 +22,8 @@ from node.storage.queries import (
     KeyQueries,
     ListingQueries,
     MemberQueries,
+    QueueQueries,
+    RemoteQueries,
     TokenQueries,
 )
 from node.storage.records import SearchHit, SearchQuery
@@ -38,6 +40,8 @@ class Session(
     ImageQueries,
     ListingQueries,
     ActivityQueries,
+    RemoteQueries,
+    QueueQueries,
     ABC,
 ):
     """Every query the node makes. Portable SQL lives in the query mixins; a

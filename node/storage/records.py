@@ -140,3 +140,93 @@ class SearchHit:
     listing: Listing
     sort_key: float
     distance_km: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteActor:
+    iri: str
+    host: str
+    type: str
+    preferred_username: str | None
+    inbox: str
+    shared_inbox: str | None
+    followers: str | None
+    rsa_key_id: str | None
+    rsa_public_pem: str | None
+    document: dict[str, Any]
+    fetched_at: str
+    expires_at: str
+
+    @property
+    def delivery_inbox(self) -> str:
+        """Where activities for this actor go: the shared inbox when it has one."""
+        return self.shared_inbox or self.inbox
+
+
+@dataclass(frozen=True, slots=True)
+class Follow:
+    id: str
+    follower_iri: str
+    followee_iri: str
+    state: str
+    activity_iri: str
+    created_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class InboxActivity:
+    seq: int
+    iri: str
+    actor_iri: str
+    type: str
+    document: dict[str, Any]
+    received_at: str
+    outcome: str | None
+    outcome_detail: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    state: str
+    attempts: int
+    next_attempt_at: str
+    locked_until: str | None
+    last_error: str | None
+    created_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    id: int
+    activity_iri: str
+    actor_iri: str
+    inbox: str
+    host: str
+    state: str
+    attempts: int
+    next_attempt_at: str
+    locked_until: str | None
+    last_status: int | None
+    last_error: str | None
+    created_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class HostPolicy:
+    host: str
+    policy: str
+    note: str
+    created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class Peer:
+    host: str
+    group_iri: str
+    created_at: str

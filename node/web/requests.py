@@ -32,10 +32,15 @@ async def read_body(request: web.Request, max_bytes: int) -> bytes:
     """Read at most ``max_bytes``, refusing larger bodies before buffering them."""
     if request.content_length is not None and request.content_length > max_bytes:
         raise PayloadTooLarge(f"the body is larger than {max_bytes} bytes")
-    body = await request.content.read(max_bytes + 1)
-    if len(body) > max_bytes:
-        raise PayloadTooLarge(f"the body is larger than {max_bytes} bytes")
-    return body
+    # read(n) returns what has arrived so far, not n bytes: loop until the end.
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await request.content.read(max_bytes + 1 - size):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > max_bytes:
+            raise PayloadTooLarge(f"the body is larger than {max_bytes} bytes")
+    return b"".join(chunks)
 
 
 async def read_json(request: web.Request, schema: str | None = None) -> Any:

@@ -7,6 +7,8 @@ from node.storage.queries.invites import InviteQueries
 from node.storage.queries.keys import KeyQueries
 from node.storage.queries.listings import ListingQueries, listing_from_row
 from node.storage.queries.members import MemberQueries
+from node.storage.queries.queue import QueueQueries
+from node.storage.queries.remote import RemoteQueries
 from node.storage.queries.tokens import TokenQueries
 
 __all__ = [
@@ -16,6 +18,8 @@ __all__ = [
     "KeyQueries",
     "ListingQueries",
     "MemberQueries",
+    "QueueQueries",
+    "RemoteQueries",
     "TokenQueries",
     "listing_from_row",
 ]

@@ -1,0 +1,213 @@
+"""Persisted work: inbound activities, jobs and deliveries.
+
+Claiming marks rows as taken until ``locked_until``; a worker that dies lets
+its lock expire and the rows become claimable again, so nothing is lost and
+no two live workers hold the same row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from node.storage.queries._base import QueryBase, Row, dumps, loads
+from node.storage.records import Delivery, InboxActivity, Job
+
+
+def _job(row: Row) -> Job:
+    data = dict(row)
+    data["payload"] = loads(data["payload"])
+    return Job(**data)
+
+
+def _inbox_activity(row: Row) -> InboxActivity:
+    data = dict(row)
+    data["document"] = loads(data["document"])
+    return InboxActivity(**data)
+
+
+class QueueQueries(QueryBase):
+    #: Appended to claim subqueries; PostgreSQL adds ``FOR UPDATE SKIP LOCKED``.
+    claim_lock_clause = ""
+
+    # Inbound activities ------------------------------------------------------
+
+    async def insert_inbox_activity(
+        self, *, iri: str, actor_iri: str, type: str, document: dict[str, Any], received_at: str
+    ) -> int | None:
+        """Store an inbound activity; None when its id was seen before (a replay)."""
+        row = await self._one(
+            "INSERT INTO inbox_activities (iri, actor_iri, type, document, received_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (iri) DO NOTHING RETURNING seq",
+            (iri, actor_iri, type, dumps(document), received_at),
+        )
+        return None if row is None else int(row["seq"])
+
+    async def get_inbox_activity(self, seq: int) -> InboxActivity | None:
+        row = await self._one("SELECT * FROM inbox_activities WHERE seq = ?", (seq,))
+        return None if row is None else _inbox_activity(row)
+
+    async def set_inbox_outcome(self, seq: int, outcome: str, detail: str | None) -> None:
+        await self._exec(
+            "UPDATE inbox_activities SET outcome = ?, outcome_detail = ? WHERE seq = ?",
+            (outcome, detail, seq),
+        )
+
+    async def count_inbox_activities(self, *, type: str | None = None) -> int:
+        sql, params = "SELECT count(*) AS n FROM inbox_activities", ()
+        if type is not None:
+            sql, params = sql + " WHERE type = ?", (type,)
+        row = await self._one(sql, params)
+        return int(row["n"]) if row else 0
+
+    # Jobs ----------------------------------------------------------------------
+
+    async def enqueue_job(self, kind: str, payload: dict[str, Any], now: str) -> int:
+        return await self._insert(
+            "INSERT INTO jobs (kind, payload, state, next_attempt_at, created_at, updated_at)"
+            " VALUES (?, ?, 'new', ?, ?, ?) RETURNING id",
+            (kind, dumps(payload), now, now, now),
+        )
+
+    async def claim_jobs(self, now: str, lock_until: str, limit: int) -> list[Job]:
+        rows = await self._all(
+            "UPDATE jobs SET state = 'running', locked_until = ?, attempts = attempts + 1,"
+            " updated_at = ? WHERE id IN (SELECT id FROM jobs WHERE"
+            " (state IN ('new', 'retrying') AND next_attempt_at <= ?)"
+            " OR (state = 'running' AND locked_until < ?)"
+            f" ORDER BY next_attempt_at, id LIMIT ?{self.claim_lock_clause}) RETURNING *",
+            (lock_until, now, now, now, limit),
+        )
+        return sorted((_job(row) for row in rows), key=lambda job: job.id)
+
+    async def finish_job(self, job_id: int, now: str) -> None:
+        await self._exec(
+            "UPDATE jobs SET state = 'done', locked_until = NULL, updated_at = ? WHERE id = ?",
+            (now, job_id),
+        )
+
+    async def retry_job(self, job_id: int, next_attempt_at: str, error: str, now: str) -> None:
+        await self._exec(
+            "UPDATE jobs SET state = 'retrying', next_attempt_at = ?, locked_until = NULL,"
+            " last_error = ?, updated_at = ? WHERE id = ?",
+            (next_attempt_at, error, now, job_id),
+        )
+
+    async def fail_job(self, job_id: int, error: str, now: str) -> None:
+        await self._exec(
+            "UPDATE jobs SET state = 'failed', locked_until = NULL, last_error = ?,"
+            " updated_at = ? WHERE id = ?",
+            (error, now, job_id),
+        )
+
+    async def count_jobs_by_state(self) -> dict[str, int]:
+        rows = await self._all("SELECT state, count(*) AS n FROM jobs GROUP BY state")
+        return {row["state"]: int(row["n"]) for row in rows}
+
+    # Deliveries ----------------------------------------------------------------
+
+    async def insert_deliveries(
+        self, activity_iri: str, actor_iri: str, inboxes: Iterable[tuple[str, str]], now: str
+    ) -> int:
+        """One row per ``(inbox, host)``; an inbox already queued for the activity is skipped."""
+        created = 0
+        for inbox, host in inboxes:
+            created += await self._exec(
+                "INSERT INTO deliveries (activity_iri, actor_iri, inbox, host, state,"
+                " next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, 'new', ?, ?, ?)"
+                " ON CONFLICT (activity_iri, inbox) DO NOTHING",
+                (activity_iri, actor_iri, inbox, host, now, now, now),
+            )
+        return created
+
+    async def claim_deliveries(self, now: str, lock_until: str, limit: int) -> list[Delivery]:
+        rows = await self._all(
+            "UPDATE deliveries SET state = 'sending', locked_until = ?, attempts = attempts + 1,"
+            " updated_at = ? WHERE id IN (SELECT id FROM deliveries WHERE"
+            " (state IN ('new', 'retrying') AND next_attempt_at <= ?)"
+            " OR (state = 'sending' AND locked_until < ?)"
+            f" ORDER BY next_attempt_at, id LIMIT ?{self.claim_lock_clause}) RETURNING *",
+            (lock_until, now, now, now, limit),
+        )
+        return sorted((Delivery(**dict(row)) for row in rows), key=lambda d: d.id)
+
+    async def finish_delivery(
+        self, delivery_id: int, state: str, *, status: int | None, error: str | None,
+        next_attempt_at: str | None, now: str,
+    ) -> None:
+        """Record an attempt's outcome: ``delivered``, ``retrying`` or ``failed``."""
+        await self._exec(
+            "UPDATE deliveries SET state = ?, last_status = ?, last_error = ?,"
+            " next_attempt_at = coalesce(?, next_attempt_at), locked_until = NULL,"
+            " updated_at = ? WHERE id = ?",
+            (state, status, error, next_attempt_at, now, delivery_id),
+        )
+
+    async def get_delivery(self, delivery_id: int) -> Delivery | None:
+        row = await self._one("SELECT * FROM deliveries WHERE id = ?", (delivery_id,))
+        return None if row is None else Delivery(**dict(row))
+
+    async def list_deliveries(
+        self, *, state: str | None = None, host: str | None = None, limit: int = 100
+    ) -> list[Delivery]:
+        clauses, params = ["1 = 1"], []
+        if state is not None:
+            clauses.append("state = ?")
+            params.append(state)
+        if host is not None:
+            clauses.append("host = ?")
+            params.append(host)
+        rows = await self._all(
+            f"SELECT * FROM deliveries WHERE {' AND '.join(clauses)} ORDER BY id LIMIT ?",
+            (*params, limit),
+        )
+        return [Delivery(**dict(row)) for row in rows]
+
+    async def delivery_counts(self) -> dict[str, int]:
+        rows = await self._all("SELECT state, count(*) AS n FROM deliveries GROUP BY state")
+        return {row["state"]: int(row["n"]) for row in rows}
+
+    async def oldest_pending_delivery(self) -> str | None:
+        row = await self._one(
+            "SELECT min(created_at) AS oldest FROM deliveries"
+            " WHERE state IN ('new', 'retrying', 'sending')"
+        )
+        return None if row is None else row["oldest"]
+
+    async def failing_hosts(self, limit: int = 20) -> list[tuple[str, int]]:
+        rows = await self._all(
+            "SELECT host, count(*) AS n FROM deliveries WHERE state IN ('retrying', 'failed')"
+            " GROUP BY host ORDER BY n DESC, host LIMIT ?",
+            (limit,),
+        )
+        return [(row["host"], int(row["n"])) for row in rows]
+
+    async def requeue_failed_deliveries(self, now: str, host: str | None = None) -> int:
+        sql = (
+            "UPDATE deliveries SET state = 'retrying', next_attempt_at = ?, attempts = 0,"
+            " updated_at = ? WHERE state = 'failed'"
+        )
+        params: list[Any] = [now, now]
+        if host is not None:
+            sql += " AND host = ?"
+            params.append(host)
+        return await self._exec(sql, params)
+
+    async def drop_failed_deliveries(self, host: str | None = None) -> int:
+        sql, params = "DELETE FROM deliveries WHERE state = 'failed'", []
+        if host is not None:
+            sql += " AND host = ?"
+            params.append(host)
+        return await self._exec(sql, params)
+
+    async def fail_pending_deliveries_to_host(self, host: str, reason: str, now: str) -> int:
+        """A block stops every queued delivery to the host at once."""
+        return await self._exec(
+            "UPDATE deliveries SET state = 'failed', last_error = ?, locked_until = NULL,"
+            " updated_at = ? WHERE host = ? AND state IN ('new', 'retrying')",
+            (reason, now, host),
+        )
+
+    async def get_activity_document_by_iri(self, iri: str) -> dict[str, Any] | None:
+        row = await self._one("SELECT document FROM activities WHERE iri = ?", (iri,))
+        return None if row is None else loads(row["document"])

@@ -1,0 +1,152 @@
+"""Schemathesis drives a real node from the node's own OpenAPI document.
+
+The node runs in a background thread with its own event loop and answers on a
+loopback port, so schemathesis's synchronous HTTP client (and Hypothesis) never
+share a loop with pytest-aiohttp. Every operation gets data that fits its
+schemas and data that does not; whatever it sends, the node must never answer
+5xx, and every answer must be one the document describes: status, content type,
+body and headers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import threading
+from collections.abc import Coroutine, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+import requests
+import schemathesis
+from aiohttp import web
+from conftest import make_settings
+from hypothesis import HealthCheck, given, settings
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from node.app import create_app
+from node.openapi_doc import build_openapi
+from node.services import accounts, tokens
+from node.settings import Settings
+from node.typedefs import context_key
+
+T = TypeVar("T")
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+]
+EXAMPLES_PER_MODE = 12
+ADMIN_PASSWORD = "fuzzing admin password"
+# Collected from a document built offline, so each operation is its own test.
+OPERATIONS = [
+    (method.upper(), path)
+    for path, item in build_openapi("http://127.0.0.1")["paths"].items()
+    for method in item
+]
+
+
+@dataclass
+class LiveNode:
+    """A node answering on a loopback port, driven from another thread."""
+
+    base_url: str
+    loop: asyncio.AbstractEventLoop
+    app: web.Application
+
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def live_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveNode]:
+    base: Settings = make_settings(Path(tmp_path_factory.mktemp("fuzz")) / "node")
+    # Limits high enough that the fuzzer explores handlers instead of the rate limiter.
+    node_settings = dataclasses.replace(
+        base, rate_limit_auth_per_minute=1_000_000, rate_limit_write_per_minute=1_000_000
+    )
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="fuzzed-node", daemon=True)
+    thread.start()
+    app = create_app(node_settings, run_workers=False)
+    runner = web.AppRunner(app)
+    node = LiveNode(base_url="", loop=loop, app=app)
+    try:
+        node.run(runner.setup())
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        node.run(site.start())
+        host, port = runner.addresses[0][:2]
+        node.base_url = f"http://{host}:{port}"
+        yield node
+    finally:
+        node.run(runner.cleanup())
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=30)
+        loop.close()
+
+
+@pytest.fixture(scope="module")
+def api_schema(live_node: LiveNode) -> Any:
+    """The document as the node serves it, loaded by schemathesis."""
+    with requests.get(f"{live_node.base_url}/api/v1/openapi.json", timeout=10) as response:
+        response.raise_for_status()
+        document = response.json()
+    return schemathesis.openapi.from_dict(document, config=schemathesis.Config(seed=1))
+
+
+@pytest.fixture
+def admin_auth(live_node: LiveNode) -> dict[str, str]:
+    """A fresh admin token per operation: the fuzzer may log out or revoke the last one."""
+    ctx = live_node.app[context_key]
+
+    async def issue() -> str:
+        async with ctx.storage.read() as session:
+            member = await session.get_member_by_username("fuzzadmin")
+        if member is None:
+            member = await accounts.create_member(
+                ctx, "fuzzadmin", password=ADMIN_PASSWORD, is_admin=True
+            )
+        elif member.suspended_at is not None:
+            member = await accounts.set_suspended(ctx, "fuzzadmin", False)
+        return (await tokens.issue_token(ctx, member, "fuzz", "admin")).secret
+
+    return {"Authorization": f"Bearer {live_node.run(issue())}"}
+
+
+@pytest.mark.spec("OpenAPI 3.1 §4.8.16 Responses Object")
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+@pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=[f"{m} {p}" for m, p in OPERATIONS])
+def test_operation_answers_as_documented(
+    live_node: LiveNode,
+    api_schema: Any,
+    admin_auth: dict[str, str],
+    method: str,
+    path: str,
+    mode: GenerationMode,
+) -> None:
+    operation = api_schema[path][method]
+    strategy = operation.as_strategy(generation_mode=mode, headers=admin_auth)
+
+    @settings(
+        max_examples=EXAMPLES_PER_MODE,
+        derandomize=True,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(case=strategy)
+    def exercise(case: Any) -> None:
+        case.call_and_validate(base_url=live_node.base_url, checks=CHECKS, timeout=10)
+
+    exercise()

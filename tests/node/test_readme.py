@@ -1,0 +1,94 @@
+"""The README's walkthrough, run word for word against a real `kula serve`."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def walkthrough() -> str:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Try it", 1)[1]
+    match = re.search(r"```sh\n(.*?)\n```", section, re.DOTALL)
+    assert match, "the README's 'Try it' section has no sh block"
+    return match.group(1)
+
+
+@pytest.fixture
+def served_node(tmp_path: Path) -> Iterator[tuple[Path, int]]:
+    port = free_port()
+    kula = str(VENV_BIN / "kula")
+    subprocess.run(
+        [kula, "init", "--data", "data", "--url", f"http://127.0.0.1:{port}"],
+        cwd=tmp_path, check=True, capture_output=True,
+    )
+    server = subprocess.Popen(
+        [kula, "serve", "--data", "data", "--port", str(port)],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )
+    try:
+        # The node prints this line once it is accepting connections.
+        assert server.stdout is not None
+        for line in server.stdout:
+            if line.startswith("Kula is serving"):
+                break
+        else:
+            pytest.fail("kula serve exited before it was ready")
+        yield tmp_path, port
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        if server.stdout is not None:
+            server.stdout.close()
+
+
+@pytest.mark.timeout(120)
+def test_readme_walkthrough_verifies_a_listing(served_node: tuple[Path, int]) -> None:
+    workdir, port = served_node
+    (workdir / ".venv").symlink_to(VENV_BIN.parent)
+    script = walkthrough().replace("127.0.0.1:8080", f"127.0.0.1:{port}")
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        cwd=workdir, capture_output=True, text=True, timeout=100,
+        env={**os.environ, "PATH": f"{VENV_BIN}:{os.environ['PATH']}"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"verified: Cordless drill by http://127.0.0.1:{port}/users/alice" in result.stdout
+    results = (workdir / "results.json").read_text()
+    assert "Cordless drill" in results
+    webfinger = (workdir / "webfinger.json").read_text()
+    assert f"acct:alice@127.0.0.1:{port}" in webfinger
+
+
+def test_tampered_listing_fails_verification(served_node: tuple[Path, int]) -> None:
+    workdir, port = served_node
+    (workdir / ".venv").symlink_to(VENV_BIN.parent)
+    script = walkthrough().replace("127.0.0.1:8080", f"127.0.0.1:{port}")
+    # Tamper with the fetched Proposal before the verification step runs.
+    tampered = script.replace(
+        "# 6. Verify",
+        "sed -i 's/Cordless drill/Cordless drilL/' proposal.json\n# 6. Verify",
+    )
+    assert tampered != script
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", tampered],
+        cwd=workdir, capture_output=True, text=True, timeout=100,
+    )
+    assert result.returncode != 0
+    assert "ProofError" in result.stderr or "Proof" in result.stderr
