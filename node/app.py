@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from node.bootstrap import ensure_node_actors
+from node.federation.http import FederationHttp
 from node.ratelimit import RateLimiter
 from node.services.context import NodeContext
 from node.settings import Settings
@@ -20,11 +21,14 @@ from node.typedefs import (
 )
 from node.web import (
     activitypub,
+    api_federation,
+    api_follows,
     api_images,
     api_listings,
     api_members,
     api_search,
     health,
+    inbox,
     media,
     openapi,
     wellknown,
@@ -53,7 +57,10 @@ def create_app(settings: Settings, *, run_workers: bool | None = None) -> web.Ap
     async def storage_ctx(app: web.Application) -> AsyncIterator[None]:
         await storage.open()
         await ensure_node_actors(context)
-        yield
+        async with FederationHttp(settings) as http:
+            context.http = http
+            yield
+            context.http = None
         await storage.close()
 
     app.cleanup_ctx.append(storage_ctx)
@@ -69,12 +76,15 @@ def create_app(settings: Settings, *, run_workers: bool | None = None) -> web.Ap
         health,
         wellknown,
         activitypub,
+        inbox,
         media,
         openapi,
         api_members,
         api_listings,
         api_images,
         api_search,
+        api_follows,
+        api_federation,
     ):
         app.router.add_routes(module.routes)
     return app

@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 
 from node.bootstrap import ensure_node_actors
 from node.errors import NodeError, NotFound
+from node.federation.http import FederationHttp
 from node.services import accounts, invites, tokens
 from node.services.context import NodeContext
 from node.settings import load_settings
@@ -20,14 +21,16 @@ Run = Callable[[argparse.Namespace], Awaitable[int]]
 
 
 @asynccontextmanager
-async def _node(args: argparse.Namespace) -> AsyncIterator[NodeContext]:
+async def open_node(args: argparse.Namespace) -> AsyncIterator[NodeContext]:
     settings = load_settings(args.data_dir)
     storage = create_storage(settings)
     await storage.open()
     try:
         context = NodeContext(settings=settings, storage=storage)
         await ensure_node_actors(context)
-        yield context
+        async with FederationHttp(settings) as http:
+            context.http = http
+            yield context
     finally:
         await storage.close()
 
@@ -47,7 +50,7 @@ async def _member_create(args: argparse.Namespace) -> int:
         password = sys.stdin.readline().rstrip("\r\n")
         if not password:
             raise NodeError("no password on standard input")
-    async with _node(args) as ctx:
+    async with open_node(args) as ctx:
         member = await accounts.create_member(
             ctx, args.name, password=password, display_name=args.display_name, is_admin=args.admin
         )
@@ -56,7 +59,7 @@ async def _member_create(args: argparse.Namespace) -> int:
 
 
 async def _member_list(args: argparse.Namespace) -> int:
-    async with _node(args) as ctx, ctx.storage.read() as session:
+    async with open_node(args) as ctx, ctx.storage.read() as session:
         after = 0
         while batch := await session.list_members(after_id=after, limit=500):
             for member in batch:
@@ -74,7 +77,7 @@ def _configure_named(parser: argparse.ArgumentParser) -> None:
 
 def _suspension(suspended: bool) -> Run:
     async def run(args: argparse.Namespace) -> int:
-        async with _node(args) as ctx:
+        async with open_node(args) as ctx:
             member = await accounts.set_suspended(ctx, args.name, suspended)
         print(f"{member.username} is {'suspended' if suspended else 'active'}")
         return 0
@@ -89,7 +92,7 @@ def _configure_token_create(parser: argparse.ArgumentParser) -> None:
 
 
 async def _token_create(args: argparse.Namespace) -> int:
-    async with _node(args) as ctx:
+    async with open_node(args) as ctx:
         member = await accounts.get_member_by_username(ctx, args.name)
         issued = await tokens.issue_token(ctx, member, args.label, args.scope)
     # Only the secret on standard output, so scripts can capture it.
@@ -98,7 +101,7 @@ async def _token_create(args: argparse.Namespace) -> int:
 
 
 async def _token_list(args: argparse.Namespace) -> int:
-    async with _node(args) as ctx:
+    async with open_node(args) as ctx:
         member = await accounts.get_member_by_username(ctx, args.name)
         for token in await tokens.list_tokens(ctx, member):
             state = "revoked" if token.revoked_at else "active"
@@ -112,7 +115,7 @@ def _configure_token_revoke(parser: argparse.ArgumentParser) -> None:
 
 
 async def _token_revoke(args: argparse.Namespace) -> int:
-    async with _node(args) as ctx:
+    async with open_node(args) as ctx:
         member = await accounts.get_member_by_username(ctx, args.name)
         await tokens.revoke_token(ctx, member, args.token_id)
     print(f"revoked {args.token_id}")
@@ -126,7 +129,7 @@ def _configure_invite_create(parser: argparse.ArgumentParser) -> None:
 
 
 async def _invite_create(args: argparse.Namespace) -> int:
-    async with _node(args) as ctx:
+    async with open_node(args) as ctx:
         issued = await invites.create_invite(
             ctx, created_by=None, max_uses=args.uses, expires_in_days=args.days, note=args.note
         )
@@ -135,7 +138,7 @@ async def _invite_create(args: argparse.Namespace) -> int:
 
 
 async def _invite_list(args: argparse.Namespace) -> int:
-    async with _node(args) as ctx:
+    async with open_node(args) as ctx:
         for invite in await invites.list_invites(ctx):
             print(json.dumps({
                 "id": invite.id, "uses": invite.uses, "max_uses": invite.max_uses,
@@ -150,7 +153,7 @@ def _configure_invite_revoke(parser: argparse.ArgumentParser) -> None:
 
 
 async def _invite_revoke(args: argparse.Namespace) -> int:
-    async with _node(args) as ctx:
+    async with open_node(args) as ctx:
         await invites.revoke_invite(ctx, args.invite_id)
     print(f"revoked {args.invite_id}")
     return 0
@@ -161,7 +164,7 @@ def _no_options(parser: argparse.ArgumentParser) -> None:
 
 
 async def _member_promote(args: argparse.Namespace) -> int:
-    async with _node(args) as ctx, ctx.storage.transaction() as tx:
+    async with open_node(args) as ctx, ctx.storage.transaction() as tx:
         member = await tx.get_member_by_username(args.name)
         if member is None:
             raise NotFound(f"no member named {args.name!r}")

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from node import cli_admin
+from node import cli_admin, cli_federation
 from node.backup import create_backup, restore_backup
 from node.errors import ConfigError, NodeError
 from node.settings import (
@@ -212,6 +212,7 @@ GROUP_HELP = {
     "member": "Manage members.",
     "token": "Manage API tokens.",
     "invite": "Manage invite codes.",
+    **cli_federation.GROUP_HELP,
 }
 
 COMMANDS: dict[str, tuple[str, Configure, Run]] = {
@@ -222,4 +223,5 @@ COMMANDS: dict[str, tuple[str, Configure, Run]] = {
     "restore": ("Restore a snapshot into a stopped node's data directory.",
                 _configure_restore, _restore),
     **cli_admin.COMMANDS,
+    **cli_federation.COMMANDS,
 }

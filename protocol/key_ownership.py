@@ -29,8 +29,7 @@ from protocol.proofs import (
     ProofReason,
     ProofRejected,
     checked_verification_method,
-    proof_verification_method,
-    proof_verification_methods,
+    proofs_of,
     verify_object,
 )
 
@@ -40,11 +39,30 @@ __all__ = [
     "document_authors",
     "key_belongs_to",
     "proof_owner_matches",
+    "proof_verification_method",
+    "proof_verification_methods",
     "verify_authored_object",
 ]
 
 #: Fields that name who wrote a document, by kind: activity, object, credential.
 AUTHOR_FIELDS = ("actor", "attributedTo", "issuer")
+
+
+def proof_verification_method(document: Mapping[str, Any]) -> str:
+    """Return the ``verificationMethod`` of the single proof on ``document``.
+
+    It is checked to be an http(s) URL or a DID URL; raises
+    :class:`~protocol.proofs.ProofRejected`, also when there is not exactly one proof.
+    """
+    proofs = proofs_of(document)
+    if len(proofs) != 1:
+        raise ProofRejected(ProofReason.MULTIPLE, f"expected one proof, found {len(proofs)}")
+    return checked_verification_method(proofs[0].get("verificationMethod"))
+
+
+def proof_verification_methods(document: Mapping[str, Any]) -> list[str]:
+    """Return the ``verificationMethod`` of every proof on ``document``, in order."""
+    return [checked_verification_method(p.get("verificationMethod")) for p in proofs_of(document)]
 
 
 def check_key_ownership(

@@ -21,9 +21,8 @@ documents as plain JSON and must see exactly what was signed: a proof's
 it in), and the pre-2023 cryptosuite name ``jcs-eddsa-2022`` is refused unless
 ``allow_legacy_cryptosuite`` is set.
 
-Who may sign is a separate question from whether a signature verifies; it
-lives in :mod:`protocol.key_ownership`, whose functions stay importable from
-here too.
+Who may sign is a separate question from whether a signature verifies: see
+:mod:`protocol.key_ownership` (its names stay importable from here).
 """
 
 from __future__ import annotations
@@ -32,20 +31,17 @@ import copy
 import hashlib
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import (
-    Ed25519PrivateKey,
-    Ed25519PublicKey,
-)
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from protocol.canonical import canonicalize
 from protocol.errors import CanonicalizationError, KeyFormatError, ProofError
-from protocol.multikey import BASE58BTC_PREFIX, base58btc_decode, base58btc_encode, multikey_decode
+from protocol.multikey import BASE58BTC_PREFIX, base58btc_decode, base58btc_encode
 
 PROOF_TYPE = "DataIntegrityProof"
 CRYPTOSUITE = "eddsa-jcs-2022"
@@ -58,10 +54,10 @@ _SIGNATURE_LENGTH = 64
 # quadratic decoder sees it.
 _MAX_PROOF_VALUE_LENGTH = 100
 _MAX_URL_LENGTH = 2048
-_RFC3339 = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?"
-    r"(?:([Zz])|([+-])(\d{2}):(\d{2}))"
-)
+# fromisoformat alone also takes ISO 8601 forms RFC 3339 does not (basic
+# format, a date alone); this shape is checked first.
+_RFC3339 = re.compile(r"\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d:\d\d)")
+#: The schemes a verification method URL may use, with their default ports.
 DEFAULT_PORTS = {"http": 80, "https": 443}
 _DID_URL = re.compile(r"did:[a-z0-9]+:\S+")
 
@@ -143,7 +139,7 @@ def sign_object(
     if document.get("proof") in (None, []):
         signed["proof"] = proof
     else:
-        signed["proof"] = [*copy.deepcopy(_proofs_of(document)), proof]
+        signed["proof"] = [*copy.deepcopy(proofs_of(document)), proof]
     return signed
 
 
@@ -160,7 +156,7 @@ def verify_object(
     ``reason``) otherwise. A document with several proofs is refused
     (``multiple-proofs``): use :func:`verify_proof_set` for those.
     """
-    proofs = _proofs_of(document)
+    proofs = proofs_of(document)
     if len(proofs) != 1:
         raise ProofRejected(
             ProofReason.MULTIPLE, f"expected one proof, found {len(proofs)}: verify a proof set"
@@ -182,10 +178,10 @@ def verify_proof_set(
     its proofs. Any failure raises :class:`ProofRejected`; so does a signer
     appearing twice, which would let one party pass for two.
     """
-    proofs = _proofs_of(document)
+    proofs = proofs_of(document)
     verified: list[str] = []
     for proof in proofs:
-        method = _verification_method_of(proof)
+        method = checked_verification_method(proof.get("verificationMethod"))
         if method in verified:
             raise ProofRejected(ProofReason.DUPLICATE_SIGNER, f"{method} signs more than once")
         key = keys_by_verification_method.get(method)
@@ -196,22 +192,6 @@ def verify_proof_set(
         _verify_proof(document, proof, key, expected_purpose, allow_legacy_cryptosuite)
         verified.append(method)
     return verified
-
-
-def proof_verification_method(document: Mapping[str, Any]) -> str:
-    """Return the ``verificationMethod`` of the single proof on ``document``.
-
-    It is checked to be an http(s) URL or a DID URL; raises :class:`ProofRejected`.
-    """
-    proofs = _proofs_of(document)
-    if len(proofs) != 1:
-        raise ProofRejected(ProofReason.MULTIPLE, f"expected one proof, found {len(proofs)}")
-    return _verification_method_of(proofs[0])
-
-
-def proof_verification_methods(document: Mapping[str, Any]) -> list[str]:
-    """Return the ``verificationMethod`` of every proof on ``document``, in order."""
-    return [_verification_method_of(proof) for proof in _proofs_of(document)]
 
 
 def _verify_proof(
@@ -231,7 +211,7 @@ def _verify_proof(
         raise ProofRejected(
             ProofReason.WRONG_PURPOSE, f"proofPurpose {purpose!r}, expected {expected_purpose!r}"
         )
-    _verification_method_of(proof)
+    checked_verification_method(proof.get("verificationMethod"))
     if "created" in proof:
         _parse_created(proof["created"])
     signature = _decode_proof_value(proof.get("proofValue"))
@@ -248,7 +228,8 @@ def _verify_proof(
         raise ProofRejected(ProofReason.BAD_SIGNATURE, "signature does not verify") from exc
 
 
-def _proofs_of(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+def proofs_of(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """Return the proofs on ``document`` as a list; raise :class:`ProofRejected` if none."""
     # Documents come straight from parse_json, whose top level may be any value.
     if not isinstance(document, Mapping):
         raise ProofRejected(ProofReason.MALFORMED, "a signed document must be a JSON object")
@@ -263,10 +244,6 @@ def _proofs_of(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 def _without_proof(document: Mapping[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in document.items() if name != "proof"}
-
-
-def _verification_method_of(proof: Mapping[str, Any]) -> str:
-    return checked_verification_method(proof.get("verificationMethod"))
 
 
 def checked_verification_method(value: object) -> str:
@@ -309,16 +286,10 @@ def _decode_proof_value(value: object) -> bytes:
 
 
 def _parse_created(value: object) -> datetime:
-    match = _RFC3339.fullmatch(value) if isinstance(value, str) else None
     try:
-        if match is None:
+        if not isinstance(value, str) or not _RFC3339.fullmatch(value):
             raise ValueError("not RFC 3339 date-time")
-        year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
-        offset = timedelta()
-        if match.group(8):
-            offset = timedelta(hours=int(match.group(9)), minutes=int(match.group(10)))
-            offset = -offset if match.group(8) == "-" else offset
-        return datetime(year, month, day, hour, minute, second, tzinfo=timezone(offset))
+        return datetime.fromisoformat(value.upper())
     except ValueError as exc:
         raise ProofRejected(ProofReason.MALFORMED_CREATED, f"created {value!r}: {exc}") from exc
 
@@ -333,3 +304,13 @@ def _format_created(created: str | datetime | None) -> str:
     else:
         moment = created
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def __getattr__(name: str) -> Any:
+    """Resolve the names that moved to :mod:`protocol.key_ownership`, for old imports."""
+    # Imported on first use, because key_ownership imports this module.
+    from protocol import key_ownership
+
+    if name in key_ownership.__all__:
+        return getattr(key_ownership, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

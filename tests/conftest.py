@@ -13,27 +13,10 @@ from aiohttp.test_utils import TestClient
 from node.app import create_app
 from node.services import accounts, tokens
 from node.services.context import NodeContext
-from node.settings import Settings, settings_from_mapping
+from node.settings import Settings
 from node.storage.records import Member
 from node.typedefs import context_key
-
-TEST_PASSWORD = "correct horse battery staple"
-
-
-def make_settings(data_dir: Path, **overrides: object) -> Settings:
-    values: dict[str, object] = {
-        "url": "http://127.0.0.1:8080",
-        "name": "Test community",
-        "development": True,
-        "allow_private_network": True,
-        "registration": "open",
-        "run_workers": False,
-        "log_format": "text",
-    }
-    values.update(overrides)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    return settings_from_mapping(data_dir, values, {})
-
+from tests.support import TEST_PASSWORD, make_settings
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:

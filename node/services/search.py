@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
@@ -56,9 +57,13 @@ def decode_cursor(cursor: str) -> tuple[float, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         sort_key, seq = json.loads(raw)
-        return float(sort_key), int(seq)
-    except (ValueError, TypeError):
+        position = float(sort_key), int(seq)
+    except (ValueError, TypeError, OverflowError):
         raise _bad("cursor", "is not a cursor this node issued") from None
+    # Forged values beyond SQLite's integer range would fail inside the query.
+    if not (math.isfinite(position[0]) and 0 <= position[1] < 2**62):
+        raise _bad("cursor", "is not a cursor this node issued")
+    return position
 
 
 def parse_query(params: Mapping[str, str]) -> SearchQuery:

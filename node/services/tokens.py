@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from node.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
 from node.ids import new_id, new_secret, secret_hash
@@ -14,6 +14,8 @@ SCOPES = ("read", "write", "admin")
 #: A scope grants itself and every scope before it in this order.
 _SCOPE_RANK = {scope: rank for rank, scope in enumerate(SCOPES)}
 SESSION_DAYS = 30
+#: ``last_used_at`` is recorded with this resolution.
+TOUCH_MINUTES = 10
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,11 @@ async def authenticate_token(ctx: NodeContext, secret: str) -> Principal:
         raise Unauthorized("the token has expired")
     if not member.active:
         raise Forbidden("this account is suspended")
+    if token.last_used_at is None or token.last_used_at <= later_text(minutes=-TOUCH_MINUTES):
+        # At most one write per token and interval, so reads stay reads.
+        async with ctx.storage.transaction() as tx:
+            await tx.touch_token(token.id, now)
+        token = replace(token, last_used_at=now)
     return Principal(member=member, token=token)
 
 

@@ -36,7 +36,11 @@ def bounding_box(lat: float, lon: float, radius_km: float) -> tuple[float, float
 
 
 async def search_listings_sqlite(session: SqliteSession, query: SearchQuery) -> list[SearchHit]:
-    where = ["l.deleted_at IS NULL"]
+    # Content from blocked hosts disappears from search the moment the block is set.
+    where = [
+        "l.deleted_at IS NULL",
+        "l.origin NOT IN (SELECT host FROM host_policies WHERE policy = 'block')",
+    ]
     params: list[Any] = []
     select_extra = "NULL AS distance_km"
     select_params: list[Any] = []

@@ -55,7 +55,8 @@ def _page_cursor(request: web.Request) -> int | None:
     raw = request.query.get("max_id")
     if raw is None:
         return None
-    if not raw.isdigit():
+    # isdigit() alone admits "²", which int() refuses; SQLite integers stop at 2**63.
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
         raise ValidationFailed("max_id must be a number from a next link")
     return int(raw)
 
@@ -93,12 +94,41 @@ async def outbox(request: web.Request) -> web.Response:
 @routes.get("/users/{username}/followers")
 @routes.get("/users/{username}/following")
 async def follow_collection(request: web.Request) -> web.Response:
+    ctx = request.app[context_key]
     actor_iri = await _actor_iri(request)
     which = request.path.rsplit("/", 1)[-1]
-    # Follows arrive with federation; until then every collection is empty and complete.
+    collection_iri = f"{actor_iri}/{which}"
+    column = {"followee_iri": actor_iri} if which == "followers" else {"follower_iri": actor_iri}
+    async with ctx.storage.read() as session:
+        total = await session.count_follows(**column)
+        if "page" not in request.query:
+            return activity_response(
+                builders.ordered_collection(
+                    id=collection_iri, total_items=total, first=f"{collection_iri}?page=1"
+                )
+            )
+        page = _page_number(request)
+        found = await session.list_follows(
+            **column, state="accepted", limit=PAGE_SIZE * page + 1
+        )
+    items = found[PAGE_SIZE * (page - 1): PAGE_SIZE * page]
+    more = len(found) > PAGE_SIZE * page
+    key = "follower_iri" if which == "followers" else "followee_iri"
     return activity_response(
-        builders.ordered_collection(id=f"{actor_iri}/{which}", total_items=0, ordered_items=[])
+        builders.ordered_collection_page(
+            id=f"{collection_iri}?page={page}",
+            part_of=collection_iri,
+            ordered_items=[getattr(item, key) for item in items],
+            next=f"{collection_iri}?page={page + 1}" if more else None,
+        )
     )
+
+
+def _page_number(request: web.Request) -> int:
+    raw = request.query.get("page", "1")
+    if not raw.isdigit() or not 1 <= int(raw) <= 10_000:
+        raise ValidationFailed("page must be a number from 1")
+    return int(raw)
 
 
 @routes.get("/listings/{listing_id}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from node.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 from node.services import images
@@ -26,6 +27,15 @@ async def _read_part(part: BodyPartReader, limit: int) -> bytes:
 
 
 async def _multipart(request: web.Request, limit: int) -> tuple[bytes, str]:
+    # aiohttp reports a broken body (no boundary, bad part headers) with its parser's
+    # exceptions, which are not HTTP responses: they are the client's fault, so 400.
+    try:
+        return await _read_multipart(request, limit)
+    except (ValueError, HttpProcessingError):
+        raise BadRequest("the multipart body is malformed") from None
+
+
+async def _read_multipart(request: web.Request, limit: int) -> tuple[bytes, str]:
     reader = await request.multipart()
     data: bytes | None = None
     description = ""

@@ -66,7 +66,8 @@ async def member_listings(request: web.Request) -> web.Response:
     ctx = request.app[context_key]
     member = await accounts.get_member_by_username(ctx, request.match_info["username"])
     before = request.query.get("cursor")
-    if before is not None and not before.isdigit():
+    # isdigit() alone admits "²", which int() refuses; SQLite integers stop at 2**63.
+    if before is not None and not (before.isascii() and before.isdigit() and len(before) <= 18):
         raise ValidationFailed(
             "cursor must be a value from next_cursor",
             errors=[{"pointer": "/cursor", "reason": "malformed"}],

@@ -53,15 +53,33 @@ _HTTP_SLUGS = {
 }
 
 
+# Bounds of schemas/problem.schema.json. A schema violation quotes the offending
+# value, so without them a client's oversized input would break the published shape.
+_MAX_DETAIL, _MAX_INSTANCE, _MAX_POINTER, _MAX_REASON, _MAX_ERRORS = 5000, 2048, 1024, 1000, 100
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _clip_errors(errors: list[dict[str, str]]) -> list[dict[str, str]]:
+    return [
+        {"pointer": _clip(e["pointer"], _MAX_POINTER), "reason": _clip(e["reason"], _MAX_REASON)}
+        for e in errors[:_MAX_ERRORS]
+    ]
+
+
 def problem_response(
     status: int, slug: str, title: str, detail: str, instance: str, **extensions: Any
 ) -> web.Response:
+    if "errors" in extensions:
+        extensions["errors"] = _clip_errors(extensions["errors"])
     body = {
         "type": PROBLEM_BASE + slug,
         "title": title,
         "status": status,
-        "detail": detail,
-        "instance": instance,
+        "detail": _clip(detail, _MAX_DETAIL),
+        "instance": _clip(instance, _MAX_INSTANCE),
         **extensions,
     }
     headers = {}

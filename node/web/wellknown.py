@@ -107,6 +107,8 @@ async def nodeinfo(request: web.Request) -> web.Response:
             "nodeDescription": ctx.settings.description,
             "registration": ctx.settings.registration,
             "federation": ctx.settings.federation,
+            # Partner communities find this node's community Group here.
+            "community": ctx.urls.actor(ctx.settings.community_handle),
         },
     }
     return web.Response(

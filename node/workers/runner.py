@@ -8,8 +8,12 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
+from node.federation.delivery import deliver_due
+from node.federation.fanout import fan_out
+from node.federation.processing import process_inbox_activity
 from node.services.context import NodeContext
 from node.workers import expiry
+from node.workers.jobs import JobHandler, run_jobs_once
 
 log = logging.getLogger("kula.workers")
 
@@ -22,9 +26,31 @@ class PeriodicStep:
     idle_interval: float
 
 
+JOB_HANDLERS: dict[str, JobHandler] = {
+    "inbox": process_inbox_activity,
+    "fanout": fan_out,
+}
+
+
+async def run_jobs(ctx: NodeContext) -> int:
+    return await run_jobs_once(ctx, JOB_HANDLERS)
+
+
 STEPS: tuple[PeriodicStep, ...] = (
+    PeriodicStep("jobs", run_jobs, idle_interval=0.5),
+    PeriodicStep("deliveries", deliver_due, idle_interval=0.5),
     PeriodicStep("listing-expiry", expiry.expire_due_listings, idle_interval=60.0),
 )
+
+
+async def run_until_idle(ctx: NodeContext, *, max_cycles: int = 50) -> int:
+    """Step every worker until a whole cycle finds nothing to do (tests use this
+    to let a node settle without waiting on time). Returns the cycles run."""
+    for cycle in range(1, max_cycles + 1):
+        done = await run_once(ctx)
+        if not any(done.values()):
+            return cycle
+    raise RuntimeError(f"workers still busy after {max_cycles} cycles")
 
 
 async def run_once(ctx: NodeContext) -> dict[str, int]:

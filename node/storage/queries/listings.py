@@ -141,3 +141,14 @@ class ListingQueries(QueryBase):
             "SELECT count(*) AS n FROM listings WHERE member_id IS NOT NULL AND deleted_at IS NULL"
         )
         return int(row["n"]) if row else 0
+
+    async def remote_listing_seqs_of_host(self, host: str) -> list[int]:
+        rows = await self._all(
+            "SELECT seq FROM listings WHERE origin = ? AND member_id IS NULL", (host,)
+        )
+        return [int(row["seq"]) for row in rows]
+
+    async def delete_remote_listings_of_host(self, host: str) -> int:
+        return await self._exec(
+            "DELETE FROM listings WHERE origin = ? AND member_id IS NULL", (host,)
+        )

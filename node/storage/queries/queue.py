@@ -143,6 +143,16 @@ class QueueQueries(QueryBase):
             (state, status, error, next_attempt_at, now, delivery_id),
         )
 
+    async def release_delivery(self, delivery_id: int, *, next_attempt_at: str, now: str) -> None:
+        """Hand a claimed row back unsent (its host is paused, or its lock ran
+        short): the claim's attempt is not counted and the last error is kept."""
+        await self._exec(
+            "UPDATE deliveries SET state = 'retrying', next_attempt_at = ?, locked_until = NULL,"
+            " attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, updated_at = ?"
+            " WHERE id = ? AND state = 'sending'",
+            (next_attempt_at, now, delivery_id),
+        )
+
     async def get_delivery(self, delivery_id: int) -> Delivery | None:
         row = await self._one("SELECT * FROM deliveries WHERE id = ?", (delivery_id,))
         return None if row is None else Delivery(**dict(row))

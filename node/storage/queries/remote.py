@@ -160,3 +160,13 @@ class RemoteQueries(QueryBase):
     async def list_peers(self) -> list[Peer]:
         rows = await self._all("SELECT * FROM peers ORDER BY host")
         return [Peer(**dict(row)) for row in rows]
+
+    async def followed_by_local(self, followee_iri: str, local_prefix: str) -> bool:
+        """Whether any actor of this node (IRIs under ``local_prefix``) follows ``followee_iri``."""
+        pattern = local_prefix.replace("%", r"\%").replace("_", r"\_") + "%"
+        row = await self._one(
+            "SELECT 1 AS yes FROM follows WHERE followee_iri = ? AND state = 'accepted'"
+            " AND follower_iri LIKE ? ESCAPE '\\' LIMIT 1",
+            (followee_iri, pattern),
+        )
+        return row is not None

@@ -1,0 +1,32 @@
+"""Delete: a remote listing leaves search; a deleted account loses its follows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from node.errors import Forbidden
+from node.federation.policy import host_of
+from node.federation.remote_listings import delete_remote_listing
+from node.services.context import NodeContext
+from protocol.normalize import id_of
+
+
+async def handle_delete(ctx: NodeContext, activity: dict[str, Any]) -> str:
+    actor = id_of(activity.get("actor")) or ""
+    target = id_of(activity.get("object"))
+    if target is None:
+        return "ignored: nothing named"
+    if host_of(target) != host_of(actor):
+        raise Forbidden("an actor can only delete objects of its own origin")
+    async with ctx.storage.transaction() as tx:
+        if target == actor:
+            for follow in await tx.list_follows(follower_iri=actor, state=None, limit=10_000):
+                await tx.delete_follow(follow.id)
+            for follow in await tx.list_follows(followee_iri=actor, state=None, limit=10_000):
+                await tx.delete_follow(follow.id)
+            return "applied: account removed"
+        listing = await tx.get_listing_by_iri(target)
+        if listing is not None and listing.author_iri != actor:
+            raise Forbidden("only a listing's author may delete it")
+        deleted = await delete_remote_listing(tx, target)
+    return "applied" if deleted else "ignored: unknown object"

@@ -1,0 +1,140 @@
+"""The inbox: authenticate an inbound activity, then persist it and answer 202.
+
+Order matters: nothing is written until the body is parsed, schema-checked,
+its signature verified, its signer shown to be its actor and its ids shown to
+belong to that actor's origin. Processing happens later, in a job.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from node.errors import Conflict, Forbidden, NodeError, Unauthorized
+from node.federation.policy import host_allowed, host_of
+from node.federation.remote_actors import RemoteActors
+from node.services.context import NodeContext
+from node.timeutil import now_text
+from protocol.errors import ProofError
+from protocol.httpsig import verify_request
+from protocol.jsonparse import parse_json
+from protocol.normalize import first, id_of
+from protocol.proofs import verify_authored_object
+from protocol.validation import validate
+
+log = logging.getLogger("kula.inbox")
+
+#: Activity types with an inbound handler; anything else is recorded and refused.
+SUPPORTED_TYPES = frozenset(
+    {"Follow", "Accept", "Reject", "Undo", "Create", "Update", "Delete", "Announce"}
+)
+
+
+class UnsupportedActivity(NodeError):
+    status = 422
+    type_slug = "unsupported-activity"
+    title = "Unsupported activity type"
+
+
+class DuplicateActivity(Conflict):
+    type_slug = "duplicate-activity"
+    title = "Activity already received"
+
+
+@dataclass(frozen=True)
+class Accepted:
+    seq: int
+    activity_type: str
+
+
+def _activity_type(document: Mapping[str, Any]) -> str:
+    kind = first(document.get("type"))
+    return kind.removeprefix("as:") if isinstance(kind, str) else ""
+
+
+async def _check_embedded_object(
+    ctx: NodeContext, actors: RemoteActors, actor_iri: str, activity: Mapping[str, Any]
+) -> None:
+    """An embedded object from another origin is only believed with its author's proof."""
+    obj = activity.get("object")
+    if not isinstance(obj, Mapping):
+        return
+    object_id = id_of(obj)
+    if object_id is None or host_of(object_id) == host_of(actor_iri):
+        return
+    if "proof" not in obj:
+        raise Forbidden(
+            f"the embedded object {object_id} belongs to another origin and carries no proof"
+        )
+    author = id_of(obj.get("attributedTo")) or id_of(obj.get("actor")) or id_of(obj.get("issuer"))
+    if author is None or host_of(author) != host_of(object_id):
+        raise Forbidden("the embedded object's author is not on the object's origin")
+    author_actor = await actors.get(author)
+    try:
+        verify_authored_object(dict(obj), author_actor.document)
+    except ProofError as exc:
+        raise Forbidden(f"the embedded object's proof does not verify: {exc.detail}") from exc
+
+
+async def receive(
+    ctx: NodeContext,
+    *,
+    method: str,
+    url: str,
+    headers: Mapping[str, str],
+    body: bytes,
+) -> Accepted:
+    """Authenticate and persist one inbound activity. Raises a 4xx error otherwise."""
+    document = parse_json(body, max_bytes=ctx.settings.max_body_bytes)
+    if not isinstance(document, dict):
+        raise Forbidden("an activity must be a JSON object")
+    validate(document, "activity")
+    activity_type = _activity_type(document)
+    actor_iri = id_of(document.get("actor"))
+    activity_iri = id_of(document)
+    if actor_iri is None or activity_iri is None:
+        raise Forbidden("the activity needs an id and an actor")
+    actor_host = host_of(actor_iri)
+    async with ctx.storage.read() as session:
+        if not await host_allowed(ctx, session, actor_host):
+            raise Forbidden(f"this node does not federate with {actor_host}")
+
+    actors = RemoteActors(ctx)
+    verified = await verify_request(
+        method,
+        url,
+        headers,
+        body,
+        key_resolver=actors.key_resolver,
+        max_skew=ctx.settings.signature_max_skew,
+    )
+    signer = await actors.by_key_id(verified.key_id)
+    if signer.iri != actor_iri:
+        raise Unauthorized(f"the request is signed by {signer.iri}, not by the activity's actor")
+    if host_of(activity_iri) != actor_host:
+        raise Forbidden("the activity's id is not on its actor's origin")
+    await _check_embedded_object(ctx, actors, actor_iri, document)
+
+    now = now_text()
+    async with ctx.storage.transaction() as tx:
+        seq = await tx.insert_inbox_activity(
+            iri=activity_iri,
+            actor_iri=actor_iri,
+            type=activity_type or "?",
+            document=document,
+            received_at=now,
+        )
+        if seq is None:
+            raise DuplicateActivity(f"activity {activity_iri} was already received")
+        if activity_type not in SUPPORTED_TYPES:
+            await tx.set_inbox_outcome(seq, "unsupported", f"no handler for {activity_type!r}")
+        else:
+            await tx.enqueue_job("inbox", {"seq": seq}, now)
+    if activity_type not in SUPPORTED_TYPES:
+        raise UnsupportedActivity(
+            f"Kula does not process {activity_type!r} activities; it was recorded and ignored"
+        )
+    log.info("accepted %s %s from %s", activity_type, activity_iri, actor_iri)
+    return Accepted(seq=seq, activity_type=activity_type)
