@@ -10,6 +10,7 @@ import shutil
 import sqlite3
 import tarfile
 import tempfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -69,7 +70,8 @@ def _restore(archive_path: Path, data_dir: Path, force: bool) -> None:
             with tarfile.open(archive_path, "r:gz") as archive:
                 # The "data" filter refuses absolute paths, links out of the tree and devices.
                 archive.extractall(staging, filter="data")
-        except (tarfile.TarError, OSError) as exc:
+        # gzip reports a truncated or corrupted stream as EOFError or zlib.error.
+        except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
             raise ConfigError(f"{archive_path} is not a readable Kula backup: {exc}") from None
         _check_staging(staging)
         # Replace the pieces one by one; the database goes last so a failure

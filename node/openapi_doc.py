@@ -1,9 +1,10 @@
 """Builds the OpenAPI 3.1 document served at ``/api/v1/openapi.json``.
 
-The operations are in :mod:`node.openapi_paths`, the embedded JSON Schemas in
-:mod:`node.openapi_schemas`; this module adds what is shared: security
-schemes, the problem responses and the list of problem types, and the
-discovery and health endpoints.
+The operations are listed in :mod:`node.openapi_endpoints` and
+:mod:`node.openapi_federation` and rendered by :mod:`node.openapi_paths`; the
+embedded JSON Schemas come from :mod:`node.openapi_schemas`. This module adds
+what is shared: security schemes, the problem responses and the list of
+problem types.
 """
 
 from __future__ import annotations
@@ -11,16 +12,25 @@ from __future__ import annotations
 from typing import Any
 
 from node.errors import NodeError
-from node.openapi_paths import PROBLEM_RESPONSE_PREFIX, Endpoint, api_endpoints, paths
+from node.federation.fetch import FetchError
+from node.openapi_endpoints import api_endpoints
+from node.openapi_federation import (
+    REMOTE_ERRORS,
+    discovery_endpoints,
+    federation_admin_endpoints,
+    follow_endpoints,
+)
+from node.openapi_paths import PROBLEM_RESPONSE_PREFIX, paths
 from node.openapi_schemas import component_ref, component_schemas
 from node.web.problems import _HTTP_SLUGS, _PROTOCOL_STATUS, PROBLEM_BASE, PROBLEM_CONTENT_TYPE
 from node.web.requests import SESSION_COOKIE
-from node.web.wellknown import JRD, NODEINFO_SCHEMA
 
 OPENAPI_VERSION = "3.1.0"
 API_VERSION = "1"
 #: The problem type the middleware gives an HTTP error it has no slug for.
 GENERIC_HTTP_SLUG = "http-error"
+#: Problem types whose status depends on the case, beyond their class's default.
+_VARIABLE_STATUS = {FetchError.type_slug: REMOTE_ERRORS}
 
 
 def _node_errors() -> list[type[NodeError]]:
@@ -49,6 +59,8 @@ def problem_types() -> list[dict[str, Any]]:
     for status, slug in _HTTP_SLUGS.items():
         add(slug, status, slug.replace("-", " ").capitalize())
     add(GENERIC_HTTP_SLUG, None, "Any other HTTP error; status says which")
+    for slug, statuses in _VARIABLE_STATUS.items():
+        found[slug]["statuses"] = sorted({found[slug]["status"], *statuses})
     return sorted(found.values(), key=lambda entry: (entry.get("status", 0), entry["slug"]))
 
 
@@ -57,9 +69,10 @@ def problem_responses(statuses: set[int]) -> dict[str, Any]:
     types = problem_types()
     responses: dict[str, Any] = {}
     for status in sorted(statuses):
-        slugs = [entry["slug"] for entry in types if entry.get("status") == status]
+        slugs = [entry["slug"] for entry in types if status in entry.get("statuses", ())]
+        slugs += [entry["slug"] for entry in types if entry.get("status") == status]
         response: dict[str, Any] = {
-            "description": f"Problem details; type is one of: {', '.join(slugs)}.",
+            "description": f"Problem details; type is one of: {', '.join(dict.fromkeys(slugs))}.",
             "content": {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": component_ref("problem")}}},
         }
         if status == 429:
@@ -89,61 +102,13 @@ SECURITY_SCHEMES = {
     },
 }
 
-_LINK = {"type": "object", "required": ["rel", "href"], "properties": {
-    "rel": {"type": "string"}, "type": {"type": "string"}, "href": {"type": "string"}}}
-_JRD = {
-    "type": "object",
-    "required": ["subject", "links"],
-    "properties": {
-        "subject": {"type": "string"},
-        "aliases": {"type": "array", "items": {"type": "string"}},
-        "links": {"type": "array", "items": _LINK},
-    },
-}
-_NODEINFO = {
-    "type": "object",
-    "required": ["version", "software", "protocols", "services", "openRegistrations", "usage",
-                 "metadata"],
-    "properties": {
-        "version": {"const": "2.1"},
-        "software": {"type": "object", "required": ["name", "version"]},
-        "protocols": {"type": "array", "items": {"type": "string"}},
-        "openRegistrations": {"type": "boolean"},
-    },
-}
-
-
-def _status_body(*values: str) -> dict[str, Any]:
-    return {"type": "object", "required": ["status"], "properties": {
-        "status": {"enum": list(values)}, "detail": {"type": "string"}}}
-
-
-def discovery_endpoints() -> list[Endpoint]:
-    """WebFinger, NodeInfo and the health checks: read by other servers and monitors."""
-    resource = {"name": "resource", "in": "query", "required": True,
-                "schema": {"type": "string", "minLength": 1},
-                "description": "acct:user@host or an actor IRI (RFC 7033 §4.1)."}
-    unavailable = {"description": "The database does not answer.",
-                   "content": {"application/json": {"schema": _status_body("unavailable")}}}
-    return [
-        Endpoint("GET", "/.well-known/webfinger", "webfinger", "WebFinger (RFC 7033).",
-                 "discovery", result=_JRD, result_type=JRD, query=(resource,),
-                 extra_errors=(400, 404)),
-        Endpoint("GET", "/.well-known/nodeinfo", "nodeinfoLinks", "Where NodeInfo is.",
-                 "discovery", result={"type": "object", "required": ["links"],
-                                      "properties": {"links": {"type": "array", "items": _LINK}}}),
-        Endpoint("GET", "/nodeinfo/2.1", "nodeinfo",
-                 f"NodeInfo 2.1; Content-Type carries profile=\"{NODEINFO_SCHEMA}#\".",
-                 "discovery", result=_NODEINFO),
-        Endpoint("GET", "/healthz", "healthz", "Liveness.", "health", result=_status_body("ok")),
-        Endpoint("GET", "/readyz", "readyz", "Readiness: the database answers.", "health",
-                 result=_status_body("ready"), responses={"503": unavailable}),
-    ]
+def _statuses(entry: dict[str, Any]) -> str:
+    return ", ".join(map(str, entry.get("statuses", [entry.get("status", "any")])))
 
 
 def _description() -> str:
     rows = "\n".join(
-        f"| `{entry['slug']}` | {entry.get('status', 'any')} | {entry['title']} |"
+        f"| `{entry['slug']}` | {_statuses(entry)} | {entry['title']} |"
         for entry in problem_types()
     )
     return (
@@ -156,7 +121,10 @@ def _description() -> str:
 
 def build_openapi(base_url: str) -> dict[str, Any]:
     """The whole OpenAPI 3.1 document for a node at ``base_url``; needs no network."""
-    endpoints = api_endpoints() + discovery_endpoints()
+    endpoints = (
+        api_endpoints() + follow_endpoints() + federation_admin_endpoints()
+        + discovery_endpoints()
+    )
     document_paths = paths(endpoints)
     used = {
         int(response["$ref"].removeprefix(PROBLEM_RESPONSE_PREFIX))
@@ -179,7 +147,8 @@ def build_openapi(base_url: str) -> dict[str, Any]:
             {"name": "listings", "description": "Offers and requests."},
             {"name": "images", "description": "Image uploads for listings."},
             {"name": "search", "description": "Finding listings."},
-            {"name": "admin", "description": "The operator's invites and members."},
+            {"name": "follows", "description": "Following actors here and on other nodes."},
+            {"name": "admin", "description": "The operator's members, invites and federation."},
             {"name": "meta", "description": "This document."},
             {"name": "discovery", "description": "WebFinger and NodeInfo, for other servers."},
             {"name": "health", "description": "Liveness and readiness for monitors."},

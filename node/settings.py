@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -20,6 +21,8 @@ from node.errors import ConfigError
 CONFIG_FILENAME = "kula.toml"
 REGISTRATION_MODES = ("open", "invite", "closed")
 FEDERATION_MODES = ("open", "allowlist")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_HANDLE = re.compile(r"^[a-z0-9_]{1,30}$")
 
 
 @dataclass(frozen=True)
@@ -177,9 +180,17 @@ def check_settings(settings: Settings) -> None:
         raise ConfigError("port: must be between 1 and 65535")
     if settings.log_format not in {"json", "text"}:
         raise ConfigError("log_format: must be json or text")
-    for name in ("max_body_bytes", "max_image_bytes", "signature_max_skew"):
+    if settings.log_level.upper() not in LOG_LEVELS:
+        raise ConfigError(f"log_level: must be one of {', '.join(LOG_LEVELS)}")
+    # A zero rate limit would divide by zero in the limiter on the first request.
+    for name in ("max_body_bytes", "max_image_bytes", "signature_max_skew",
+                 "rate_limit_auth_per_minute", "rate_limit_write_per_minute"):
         if getattr(settings, name) <= 0:
             raise ConfigError(f"{name}: must be positive")
+    if not _HANDLE.fullmatch(settings.community_handle):
+        raise ConfigError(
+            "community_handle: 1 to 30 lowercase letters, digits or underscores (it is a username)"
+        )
     if settings.database_url and not settings.database_url.startswith(
         ("sqlite:", "postgresql://", "postgres://")
     ):

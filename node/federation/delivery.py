@@ -19,7 +19,6 @@ import weakref
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -30,6 +29,7 @@ from node.federation.delivery_policy import (
     DeliveryPolicy,
     HostBreakers,
 )
+from node.federation.ssrf import UnsafeAddressError, check_url
 from node.keys import load_ed25519_private, load_rsa_private
 from node.services.actors import local_actor_by_iri
 from node.services.context import NodeContext
@@ -70,6 +70,7 @@ class _Prepared:
 
     bodies: dict[str, bytes | None]
     signers: dict[str, _Signer | None]
+    allow_private: bool
 
 
 class DeliveryWorker:
@@ -146,7 +147,7 @@ class DeliveryWorker:
         for row in rows:
             if row.actor_iri not in signers:
                 signers[row.actor_iri] = await self._signer(ctx, row.actor_iri)
-        return _Prepared(bodies, signers)
+        return _Prepared(bodies, signers, ctx.settings.allow_private_network)
 
     async def _signer(self, ctx: NodeContext, actor_iri: str) -> _Signer | None:
         local = await local_actor_by_iri(ctx, actor_iri)
@@ -180,9 +181,10 @@ class DeliveryWorker:
         signer = prepared.signers.get(row.actor_iri)
         if signer is None:
             return _Outcome(FAILED, error=f"{row.actor_iri} is not an actor of this node")
-        target = urlsplit(row.inbox)
-        if target.scheme not in ("http", "https") or not target.hostname:
-            return _Outcome(FAILED, error=f"inbox {row.inbox!r} is not an http(s) URL")
+        try:
+            check_url(row.inbox, allow_private=prepared.allow_private)
+        except UnsafeAddressError as exc:
+            return _Outcome(FAILED, error=f"inbox {row.inbox!r} refused: {exc.detail}")
         breaker = self.breakers.for_host(row.host)
         async with self._slot(row.host):
             now = self._clock()
@@ -200,6 +202,10 @@ class DeliveryWorker:
             except (aiohttp.ClientError, TimeoutError, OSError) as exc:
                 breaker.record_failure(self._clock())
                 return self._retry(row, None, _network_error(exc, self.request_timeout), None)
+            except UnsafeAddressError as exc:
+                # The host name resolved to an address the node must not reach.
+                breaker.abandon_probe()
+                return _Outcome(FAILED, error=f"inbox {row.inbox!r} refused: {exc.detail}")
             except BaseException:
                 breaker.abandon_probe()
                 raise

@@ -57,7 +57,11 @@ def _activity_type(document: Mapping[str, Any]) -> str:
 async def _check_embedded_object(
     ctx: NodeContext, actors: RemoteActors, actor_iri: str, activity: Mapping[str, Any]
 ) -> None:
-    """An embedded object from another origin is only believed with its author's proof."""
+    """An object created or updated from another origin is only believed with
+    its author's proof. (Accept, Reject and Undo embed the other side's
+    activity by nature; their handlers use nothing from it but its id.)"""
+    if _activity_type(activity) not in ("Create", "Update"):
+        return
     obj = activity.get("object")
     if not isinstance(obj, Mapping):
         return

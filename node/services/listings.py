@@ -256,7 +256,8 @@ async def delete_listing(ctx: NodeContext, member: Member, listing_id: str) -> N
             **builders.tombstone(id=listing.iri, former_type="Proposal", deleted=now),
         }
         await tx.update_listing(
-            replace(listing, deleted_at=now, updated_at=now, document=tombstone)
+            # Unlinking the images lets the member delete or reuse them.
+            replace(listing, deleted_at=now, updated_at=now, document=tombstone, image_ids=())
         )
         await tx.unindex_listing(listing.seq)
         await record_activity(ctx, tx, member, "Delete", tombstone)

@@ -78,8 +78,13 @@ async def search_listings_sqlite(session: SqliteSession, query: SearchQuery) -> 
             south, north, west, east = bounding_box(
                 query.latitude, query.longitude, query.radius_km
             )
-            where.append("l.latitude BETWEEN ? AND ? AND l.longitude BETWEEN ? AND ?")
-            params.extend([south, north, west, east])
+            where.append("l.latitude BETWEEN ? AND ?")
+            params.extend([south, north])
+            # A box across the antimeridian is not one longitude range; the exact
+            # distance below still decides.
+            if -180.0 <= west and east <= 180.0:
+                where.append("l.longitude BETWEEN ? AND ?")
+                params.extend([west, east])
             where.append("kula_distance_km(l.latitude, l.longitude, ?, ?) <= ?")
             params.extend([query.latitude, query.longitude, query.radius_km])
 

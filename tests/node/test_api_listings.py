@@ -94,31 +94,49 @@ async def test_create_listing(
     assert await outbox_types(client, "alice") == ["Create"]
 
 
+EVERY_MODE: list[dict[str, Any]] = [
+    {"mode": "give", "price": None, "quantity": 3},
+    {"mode": "rent", "price": {"amount": "5", "currency": "EUR", "per": "P1D"},
+     "period": {"minimum": "P1D", "maximum": "P14D"}},
+    {"mode": "swap", "price": None, "wanted": "A ladder"},
+    {"mode": "lend", "price": None, "purpose": "request", "location": None,
+     "availability": [{"start": "2031-01-01T10:00:00Z", "end": "2031-01-02T10:00:00Z"}]},
+    {"mode": "share", "price": None, "location": {"latitude": 48.85661, "longitude": 2.35222,
+                                                  "precision": "city", "name": "Paris"}},
+    {"mode": "service", "price": {"amount": "20", "currency": "CHF", "per": "PT1H"},
+     "description": "<script>alert(1)</script>"},
+]
+
+
 @pytest.mark.spec("FEP-0837 Proposal")
-@pytest.mark.parametrize(
-    "overrides",
-    [
-        {"mode": "give", "price": None, "quantity": 3},
-        {"mode": "rent", "price": {"amount": "5", "currency": "EUR", "per": "P1D"},
-         "deposit": {"amount": "50", "currency": "EUR"},
-         "period": {"minimum": "P1D", "maximum": "P14D"}},
-        {"mode": "swap", "price": None, "wanted": "A ladder"},
-        {"mode": "lend", "price": None, "purpose": "request", "location": None,
-         "availability": [{"start": "2031-01-01T10:00:00Z", "end": "2031-01-02T10:00:00Z"}]},
-        {"mode": "service", "price": {"amount": "20", "currency": "CHF", "per": "PT1H"},
-         "description": "<script>alert(1)</script>"},
-    ],
-)
 async def test_every_mode_is_published_signed(
-    client: TestClient, make_member: MemberFactory, overrides: dict[str, Any]
+    client: TestClient, make_member: MemberFactory
 ) -> None:
     alice = await make_member("alice")
-    body = await create(client, alice, **overrides)
-    assert body["mode"] == overrides["mode"]
+    for overrides in EVERY_MODE:
+        body = await create(client, alice, **overrides)
+        assert body["mode"] == overrides["mode"]
+        document = await served(client, body["id"])
+        validate(document, "proposal")
+        assert "<script>" not in document["content"]
+        await assert_signed_by(client, document, "alice")
+
+
+@pytest.mark.spec("FEP-0837 Proposal")
+async def test_rent_deposit_fits_the_proposal_schema(
+    client: TestClient, make_member: MemberFactory
+) -> None:
+    """Other Kula nodes validate incoming Proposals against the same schema, so
+    a deposit the schema refuses would make the listing undeliverable."""
+    alice = await make_member("alice")
+    body = await create(
+        client, alice, mode="rent", price={"amount": "5", "currency": "EUR", "per": "P1D"},
+        deposit={"amount": "50", "currency": "EUR"},
+    )
+    assert body["deposit"] == {"amount": "50", "currency": "EUR"}
     document = await served(client, body["id"])
+    assert document["deposit"]["hasNumericalValue"] == "50"
     validate(document, "proposal")
-    assert "<script>" not in document["content"]
-    await assert_signed_by(client, document, "alice")
 
 
 # Mode rules may be caught by the schema (pointing at the document root) or by

@@ -4,13 +4,13 @@ profile and password, and the operator's invite and member administration."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
 from unittest import mock
 
 import pytest
 from aiohttp import streams
-from aiohttp.test_utils import make_mocked_request
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, make_mocked_request
 from conftest import TEST_PASSWORD, MemberFactory, make_settings
 from helpers import assert_problem, json_body, pointers, row_counts
 
@@ -21,6 +21,12 @@ from node.settings import Settings
 from node.web.requests import SESSION_COOKIE, read_body
 
 NEW_PASSWORD = "a brand new passphrase"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    # Loops of refused sign-ups would trip the auth limit, which has its own test below.
+    return make_settings(tmp_path / "node", rate_limit_auth_per_minute=1000)
 
 
 def registration(username: str = "carol", **extra: str) -> dict[str, str]:
@@ -44,54 +50,57 @@ async def test_open_registration_creates_member(client: TestClient, ctx: NodeCon
     assert session["member"]["username"] == "carol"
 
 
+# Cases share one node per test: starting a node makes keys, which is the slow part.
+BAD_REGISTRATIONS: list[tuple[object, str]] = [
+    ({"username": "carol"}, ""),
+    ({"password": TEST_PASSWORD}, ""),
+    ({**registration(), "admin": True}, ""),
+    ({"username": 7, "password": TEST_PASSWORD}, "/username"),
+    ({"username": "Carol", "password": TEST_PASSWORD}, "/username"),
+    ({"username": "c" * 31, "password": TEST_PASSWORD}, "/username"),
+    ({"username": "", "password": TEST_PASSWORD}, "/username"),
+    ({"username": "carol", "password": "short"}, "/password"),
+    ({"username": "carol", "password": None}, "/password"),
+    ({**registration(), "invite_code": ""}, "/invite_code"),
+    ([registration()], ""),
+    ("carol", ""),
+    (0, ""),
+]
+
+
 @pytest.mark.spec("Kula API POST /api/v1/members")
-@pytest.mark.parametrize(
-    ("body", "status", "slug", "pointer"),
-    [
-        ({"username": "carol"}, 422, "validation-failed", ""),
-        ({"password": TEST_PASSWORD}, 422, "validation-failed", ""),
-        ({**registration(), "admin": True}, 422, "validation-failed", ""),
-        ({"username": 7, "password": TEST_PASSWORD}, 422, "validation-failed", "/username"),
-        ({"username": "Carol", "password": TEST_PASSWORD}, 422, "validation-failed", "/username"),
-        ({"username": "c" * 31, "password": TEST_PASSWORD}, 422, "validation-failed", "/username"),
-        ({"username": "carol", "password": "short"}, 422, "validation-failed", "/password"),
-        ({"username": "carol", "password": None}, 422, "validation-failed", "/password"),
-        ([registration()], 422, "validation-failed", ""),
-        ("carol", 422, "validation-failed", ""),
-    ],
-)
-async def test_registration_rejects_bad_bodies(
-    client: TestClient, ctx: NodeContext, body: object, status: int, slug: str, pointer: str
-) -> None:
+async def test_registration_rejects_bad_bodies(client: TestClient, ctx: NodeContext) -> None:
     before = await row_counts(ctx)
-    response = await client.post("/api/v1/members", json=body)
-    problem = await assert_problem(response, status, slug)
-    assert pointer in pointers(problem)
+    for body, pointer in BAD_REGISTRATIONS:
+        response = await client.post("/api/v1/members", json=body)
+        problem = await assert_problem(response, 422, "validation-failed")
+        assert pointer in pointers(problem), (body, problem)
     assert await row_counts(ctx) == before
 
 
+UNREADABLE_BODIES: list[tuple[bytes, str, int, str]] = [
+    (b'{"username": "carol",', "application/json", 400, "malformed-json"),
+    (b'{"username": "carol", "username": "eve", "password": "xxxxxxxxxxxx"}',
+     "application/json", 400, "malformed-json"),
+    (b"\xff\xfe{}", "application/json", 400, "malformed-json"),
+    (b"", "application/json", 400, "bad-request"),
+    (b"username=carol&password=xxxxxxxxxxxx", "application/x-www-form-urlencoded",
+     415, "unsupported-media-type"),
+    (b'{"username": "carol"}', "text/plain", 415, "unsupported-media-type"),
+    (b'{"username": "carol"}', "", 415, "unsupported-media-type"),
+]
+
+
 @pytest.mark.spec("RFC 9457 §3")
-@pytest.mark.parametrize(
-    ("data", "content_type", "status", "slug"),
-    [
-        (b'{"username": "carol",', "application/json", 400, "malformed-json"),
-        (b'{"username": "carol", "username": "eve", "password": "xxxxxxxxxxxx"}',
-         "application/json", 400, "malformed-json"),
-        (b"\xff\xfe{}", "application/json", 400, "malformed-json"),
-        (b"", "application/json", 400, "bad-request"),
-        (b"username=carol&password=xxxxxxxxxxxx", "application/x-www-form-urlencoded",
-         415, "unsupported-media-type"),
-        (b'{"username": "carol"}', "text/plain", 415, "unsupported-media-type"),
-    ],
-)
 async def test_registration_rejects_unreadable_bodies(
-    client: TestClient, ctx: NodeContext, data: bytes, content_type: str, status: int, slug: str
+    client: TestClient, ctx: NodeContext
 ) -> None:
     before = await row_counts(ctx)
-    response = await client.post(
-        "/api/v1/members", data=data, headers={"Content-Type": content_type}
-    )
-    await assert_problem(response, status, slug)
+    for data, content_type, status, slug in UNREADABLE_BODIES:
+        response = await client.post(
+            "/api/v1/members", data=data, headers={"Content-Type": content_type}
+        )
+        await assert_problem(response, status, slug)
     assert await row_counts(ctx) == before
 
 
@@ -114,7 +123,7 @@ async def test_oversized_chunked_body_is_refused_without_length(
     before = await row_counts(ctx)
     filler = b"x" * (settings.max_body_bytes + 10)
 
-    async def chunks():  # type: ignore[no-untyped-def]
+    async def chunks() -> AsyncIterator[bytes]:
         for start in range(0, len(filler), 16 * 1024):
             yield filler[start : start + 16 * 1024]
 
@@ -132,7 +141,7 @@ async def test_large_body_under_the_limit_is_read_whole(
     """A body of many chunks (but under the limit) is parsed whole, so the error is
     about its content (an unknown member), not a truncated document."""
 
-    async def chunks():  # type: ignore[no-untyped-def]
+    async def chunks() -> AsyncIterator[bytes]:
         yield b'{"username": "carol", "password": "correct horse battery staple", "pad": "'
         for _ in range(settings.max_body_bytes // (32 * 1024) - 1):
             yield b"y" * (16 * 1024)
@@ -179,14 +188,12 @@ async def test_duplicate_username_conflicts(
 
 
 @pytest.mark.spec("Kula API POST /api/v1/members")
-@pytest.mark.parametrize("username", ["admin", "actor", "inbox", "community", "nodeinfo"])
-async def test_reserved_usernames_are_refused(
-    client: TestClient, ctx: NodeContext, username: str
-) -> None:
+async def test_reserved_usernames_are_refused(client: TestClient, ctx: NodeContext) -> None:
     before = await row_counts(ctx)
-    response = await client.post("/api/v1/members", json=registration(username))
-    problem = await assert_problem(response, 409, "conflict")
-    assert "reserved" in problem["detail"]
+    for username in ("admin", "actor", "inbox", "community", "nodeinfo"):
+        response = await client.post("/api/v1/members", json=registration(username))
+        problem = await assert_problem(response, 409, "conflict")
+        assert "reserved" in problem["detail"]
     assert await row_counts(ctx) == before
 
 
@@ -356,9 +363,11 @@ async def test_update_profile(
 
 
 @pytest.mark.spec("Kula API PATCH /api/v1/me")
-@pytest.mark.parametrize(
-    "body",
-    [
+async def test_update_profile_rejects_bad_bodies(
+    client: TestClient, ctx: NodeContext, make_member: MemberFactory
+) -> None:
+    alice = await make_member("alice")
+    for body in (
         {},
         {"display_name": ""},
         {"display_name": "x" * 101},
@@ -366,14 +375,13 @@ async def test_update_profile(
         {"manually_approves_followers": "yes"},
         {"username": "mallory"},
         {"is_admin": True},
-    ],
-)
-async def test_update_profile_rejects_bad_bodies(
-    client: TestClient, ctx: NodeContext, make_member: MemberFactory, body: dict
-) -> None:
-    alice = await make_member("alice")
-    response = await client.patch("/api/v1/me", json=body, headers=alice.auth)
-    await assert_problem(response, 422, "validation-failed")
+    ):
+        response = await client.patch("/api/v1/me", json=body, headers=alice.auth)
+        await assert_problem(response, 422, "validation-failed")
+    response = await client.patch(
+        "/api/v1/me", data=b"summary=x", headers={**alice.auth, "Content-Type": "text/plain"}
+    )
+    await assert_problem(response, 415, "unsupported-media-type")
     me = await (await client.get("/api/v1/me", headers=alice.auth)).json()
     assert (me["display_name"], me["summary"], me["is_admin"]) == ("alice", "", False)
 
@@ -412,6 +420,9 @@ async def test_login_sets_cookie_and_logout_revokes(
     response = await client.delete("/api/v1/sessions/current", headers=bearer)
     assert response.status == 204
     await assert_problem(await client.get("/api/v1/me", headers=bearer), 401, "unauthorized")
+    client.session.cookie_jar.clear()
+    response = await client.delete("/api/v1/sessions/current")
+    await assert_problem(response, 401, "unauthorized")
 
 
 @pytest.mark.spec("Kula API POST /api/v1/sessions")
@@ -451,9 +462,17 @@ async def test_change_password(
     wrong = {"current_password": "not my password", "new_password": NEW_PASSWORD}
     response = await client.post("/api/v1/me/password", json=wrong, headers=alice.auth)
     await assert_problem(response, 401, "unauthorized")
-    short = {"current_password": TEST_PASSWORD, "new_password": "short"}
-    response = await client.post("/api/v1/me/password", json=short, headers=alice.auth)
-    await assert_problem(response, 422, "validation-failed")
+    for body in (
+        {"current_password": TEST_PASSWORD, "new_password": "short"},
+        {"current_password": TEST_PASSWORD},
+        {"new_password": NEW_PASSWORD},
+        {"current_password": TEST_PASSWORD, "new_password": 1234567890123},
+        {"current_password": TEST_PASSWORD, "new_password": NEW_PASSWORD, "logout": True},
+    ):
+        response = await client.post("/api/v1/me/password", json=body, headers=alice.auth)
+        await assert_problem(response, 422, "validation-failed")
+    response = await client.post("/api/v1/me/password", json=wrong)
+    await assert_problem(response, 401, "unauthorized")
     good = {"current_password": TEST_PASSWORD, "new_password": NEW_PASSWORD}
     response = await client.post("/api/v1/me/password", json=good, headers=alice.auth)
     assert response.status == 204
@@ -491,18 +510,16 @@ async def test_admin_invites(
 
 
 @pytest.mark.spec("Kula API /api/v1/admin/invites")
-@pytest.mark.parametrize(
-    "body",
-    [{"max_uses": 0}, {"max_uses": 10_001}, {"max_uses": "3"}, {"expires_in_days": 0},
-     {"note": "x" * 501}, {"uses": 2}],
-)
 async def test_admin_invite_rejects_bad_bodies(
-    client: TestClient, ctx: NodeContext, make_member: MemberFactory, body: dict
+    client: TestClient, ctx: NodeContext, make_member: MemberFactory
 ) -> None:
     admin = await make_member("boss", scope="admin")
     before = await row_counts(ctx)
-    response = await client.post("/api/v1/admin/invites", json=body, headers=admin.auth)
-    await assert_problem(response, 422, "validation-failed")
+    for body in ({"max_uses": 0}, {"max_uses": 10_001}, {"max_uses": "3"},
+                 {"expires_in_days": 0}, {"expires_in_days": 4000}, {"note": "x" * 501},
+                 {"uses": 2}, []):
+        response = await client.post("/api/v1/admin/invites", json=body, headers=admin.auth)
+        await assert_problem(response, 422, "validation-failed")
     assert await row_counts(ctx) == before
 
 

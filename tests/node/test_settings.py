@@ -85,7 +85,7 @@ def test_boolean_spellings(tmp_path: Path, text: str, value: bool) -> None:
 
 @pytest.mark.spec("Kula settings: validation")
 def test_missing_and_unreadable_files(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="no configuration at .*kula init"):
+    with pytest.raises(ConfigError, match=r"no configuration at .*kula init"):
         load_settings(tmp_path / "empty", {})
     write_config(tmp_path / "broken", 'url = "https://x.example\n')
     with pytest.raises(ConfigError, match=CONFIG_FILENAME):

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import copy
 import inspect
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -213,3 +215,24 @@ def test_exchange_lifecycle_through_the_top_level_api() -> None:
     assert state is protocol.ExchangeState.ON_LOAN
     with pytest.raises(protocol.ExchangeStateError):
         protocol.next_state(state, "Complete", proposer)
+
+
+@pytest.mark.spec("Kula library: README usage example")
+def test_readme_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    readme = (Path(protocol.__file__).parent / "README.md").read_text(encoding="utf-8")
+    (example,) = re.findall(r"```python\n(.*?)\n```", readme, re.S)
+    assert len(example.splitlines()) <= 22
+    exec(compile(example, "protocol/README.md", "exec"), {})
+    assert "VerifiedSignature(key_id='https://valley.example.org/users/alice#ed25519-key'" in (
+        capsys.readouterr().out
+    )
+
+
+@pytest.mark.spec("FEP-521a; Kula library: public API")
+def test_key_ownership_names_stay_importable_from_proofs() -> None:
+    from protocol import key_ownership, proofs
+
+    for name in key_ownership.__all__:
+        assert getattr(proofs, name) is getattr(key_ownership, name)
+    with pytest.raises(AttributeError):
+        _ = proofs.no_such_name

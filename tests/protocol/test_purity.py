@@ -158,3 +158,28 @@ def test_the_static_check_allows_package_resources(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     assert _io_violations(sample) == []
+
+
+def _loads_pyld(path: Path) -> bool:
+    """Whether a file imports pyld, by statement or by ``import_module("pyld...")``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    if any(name.split(".")[0] == "pyld" for name in _imported_modules(tree)):
+        return True
+    return any(
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute | ast.Name)
+        and getattr(node.func, "attr", getattr(node.func, "id", None))
+        in ("import_module", "__import__")
+        and any(
+            isinstance(arg, ast.Constant) and str(arg.value).split(".")[0] == "pyld"
+            for arg in node.args
+        )
+        for node in ast.walk(tree)
+    )
+
+
+@pytest.mark.spec("Kula STYLE §1: protocol/ is pure")
+def test_only_the_jsonld_module_imports_pyld() -> None:
+    # pyld picks an HTTP client when first imported; protocol.jsonld hides them first.
+    importers = {str(p.relative_to(REPOSITORY)) for p in _python_files() if _loads_pyld(p)}
+    assert importers == {"protocol/jsonld.py"}
