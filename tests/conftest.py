@@ -18,6 +18,7 @@ from node.storage.records import Member
 from node.typedefs import context_key
 from tests.support import TEST_PASSWORD, make_settings
 
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return make_settings(tmp_path / "node")

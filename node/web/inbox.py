@@ -39,5 +39,6 @@ async def shared_inbox(request: web.Request) -> web.Response:
 @routes.post("/users/{username}/inbox")
 async def actor_inbox(request: web.Request) -> web.Response:
     # 404 for an inbox nobody owns, before reading anything.
-    await actors.actor_document_by_username(request.app[context_key], request.match_info["username"])
+    ctx = request.app[context_key]
+    await actors.actor_document_by_username(ctx, request.match_info["username"])
     return await _receive(request)
