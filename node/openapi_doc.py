@@ -22,7 +22,7 @@ from node.openapi_federation import (
 )
 from node.openapi_paths import PROBLEM_RESPONSE_PREFIX, paths
 from node.openapi_schemas import component_ref, component_schemas
-from node.web.problems import _HTTP_SLUGS, _PROTOCOL_STATUS, PROBLEM_BASE, PROBLEM_CONTENT_TYPE
+from node.web.problems import HTTP_SLUGS, PROBLEM_BASE, PROBLEM_CONTENT_TYPE, PROTOCOL_STATUS
 from node.web.requests import SESSION_COOKIE
 
 OPENAPI_VERSION = "3.1.0"
@@ -54,9 +54,9 @@ def problem_types() -> list[dict[str, Any]]:
 
     for error in _node_errors():
         add(error.type_slug, error.status, error.title)
-    for _, status, slug in _PROTOCOL_STATUS:
+    for _, status, slug in PROTOCOL_STATUS:
         add(slug, status, slug.replace("-", " ").capitalize())
-    for status, slug in _HTTP_SLUGS.items():
+    for status, slug in HTTP_SLUGS.items():
         add(slug, status, slug.replace("-", " ").capitalize())
     add(GENERIC_HTTP_SLUG, None, "Any other HTTP error; status says which")
     for slug, statuses in _VARIABLE_STATUS.items():

@@ -188,9 +188,8 @@ class DeliveryWorker:
         breaker = self.breakers.for_host(row.host)
         async with self._slot(row.host):
             now = self._clock()
-            if row.locked_until and now + timedelta(
-                seconds=self.request_timeout
-            ) > parse_text(row.locked_until):
+            request_ends = now + timedelta(seconds=self.request_timeout)
+            if row.locked_until and request_ends > parse_text(row.locked_until):
                 # Waited so long for a slot that the lock could lapse mid-request,
                 # letting another worker send the row too: hand it back instead.
                 return _Outcome(_RELEASED, next_attempt_at=now)

@@ -26,7 +26,7 @@ PROBLEM_CONTENT_TYPE = "application/problem+json"
 log = logging.getLogger("kula.web")
 
 # Protocol failures and the HTTP status and problem type each one means.
-_PROTOCOL_STATUS: list[tuple[type[ProtocolError], int, str]] = [
+PROTOCOL_STATUS: list[tuple[type[ProtocolError], int, str]] = [
     (LimitError, 413, "payload-too-large"),
     (SchemaError, 422, "validation-failed"),
     (CanonicalizationError, 400, "malformed-json"),
@@ -37,7 +37,7 @@ _PROTOCOL_STATUS: list[tuple[type[ProtocolError], int, str]] = [
     (ProtocolError, 400, "bad-request"),
 ]
 
-_HTTP_SLUGS = {
+HTTP_SLUGS = {
     400: "bad-request",
     401: "unauthorized",
     403: "forbidden",
@@ -95,7 +95,7 @@ def problem_response(
 
 def _protocol_problem(exc: ProtocolError, instance: str) -> web.Response:
     status, slug = next(
-        (status, slug) for kind, status, slug in _PROTOCOL_STATUS if isinstance(exc, kind)
+        (status, slug) for kind, status, slug in PROTOCOL_STATUS if isinstance(exc, kind)
     )
     extensions: dict[str, Any] = {}
     if isinstance(exc, SchemaError) and exc.errors:
@@ -126,7 +126,7 @@ async def problem_middleware(
     except web.HTTPException as exc:
         if exc.status < 400 or exc.content_type == PROBLEM_CONTENT_TYPE:
             raise
-        slug = _HTTP_SLUGS.get(exc.status, "http-error")
+        slug = HTTP_SLUGS.get(exc.status, "http-error")
         detail = exc.text if exc.text and not exc.text.startswith(f"{exc.status}:") else exc.reason
         response = problem_response(exc.status, slug, exc.reason, detail, request.path)
         for name in ("Allow", "Retry-After"):
