@@ -24,6 +24,7 @@ from node.storage.queries import (
     MemberQueries,
     QueueQueries,
     RemoteQueries,
+    ReplyQueries,
     TokenQueries,
 )
 from node.storage.records import SearchHit, SearchQuery
@@ -42,6 +43,7 @@ class Session(
     ActivityQueries,
     RemoteQueries,
     QueueQueries,
+    ReplyQueries,
     ABC,
 ):
     """Every query the node makes. Portable SQL lives in the query mixins; a

@@ -230,3 +230,14 @@ class Peer:
     host: str
     group_iri: str
     created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    iri: str
+    listing_seq: int
+    author_iri: str
+    content: str
+    published: str
+    document: dict[str, Any]
+    hidden_at: str | None

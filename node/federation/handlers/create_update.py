@@ -6,6 +6,7 @@ from typing import Any
 
 from node.errors import Forbidden
 from node.federation.handlers._common import followed_locally, verified_proposal
+from node.federation.handlers.replies import store_reply
 from node.federation.remote_actors import RemoteActors
 from node.federation.remote_listings import store_remote_listing
 from node.services.context import NodeContext
@@ -35,7 +36,9 @@ async def handle_create(ctx: NodeContext, activity: dict[str, Any]) -> str:
     obj = activity.get("object")
     if isinstance(obj, dict) and has_type(obj, "Proposal"):
         return await _listing(ctx, activity, must_exist=False)
-    return "ignored: Kula keeps only listings from Create"
+    if isinstance(obj, dict) and has_type(obj, "Note"):
+        return await store_reply(ctx, activity)
+    return "ignored: Kula keeps listings and replies to them"
 
 
 async def handle_update(ctx: NodeContext, activity: dict[str, Any]) -> str:
@@ -43,6 +46,8 @@ async def handle_update(ctx: NodeContext, activity: dict[str, Any]) -> str:
     actor = id_of(activity.get("actor"))
     if isinstance(obj, dict) and has_type(obj, "Proposal"):
         return await _listing(ctx, activity, must_exist=False)
+    if isinstance(obj, dict) and has_type(obj, "Note"):
+        return await store_reply(ctx, activity)
     if isinstance(obj, dict) and any(has_type(obj, kind) for kind in _ACTOR_TYPES):
         if id_of(obj) != actor:
             raise Forbidden("an actor may only update itself")

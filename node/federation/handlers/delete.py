@@ -29,4 +29,5 @@ async def handle_delete(ctx: NodeContext, activity: dict[str, Any]) -> str:
         if listing is not None and listing.author_iri != actor:
             raise Forbidden("only a listing's author may delete it")
         deleted = await delete_remote_listing(tx, target)
+        deleted = await tx.delete_reply(target, actor) or deleted
     return "applied" if deleted else "ignored: unknown object"

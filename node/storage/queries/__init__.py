@@ -9,6 +9,7 @@ from node.storage.queries.listings import ListingQueries, listing_from_row
 from node.storage.queries.members import MemberQueries
 from node.storage.queries.queue import QueueQueries
 from node.storage.queries.remote import RemoteQueries
+from node.storage.queries.replies import ReplyQueries
 from node.storage.queries.tokens import TokenQueries
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "MemberQueries",
     "QueueQueries",
     "RemoteQueries",
+    "ReplyQueries",
     "TokenQueries",
     "listing_from_row",
 ]
