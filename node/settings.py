@@ -64,6 +64,12 @@ class Settings:
     rate_limit_auth_per_minute: int = 10
     #: Requests per minute allowed per client for writes.
     rate_limit_write_per_minute: int = 120
+    #: HTTP signatures on deliveries: ``cavage`` (draft-cavage-12 rsa-sha256, what the
+    #: fediverse accepts) or ``rfc9421`` (RFC 9421 ed25519, for peers that support it).
+    delivery_signature_scheme: str = "cavage"
+    #: Require signed fetches (authorized fetch) for this node's ActivityPub documents,
+    #: so blocked hosts cannot read them.
+    authorized_fetch: bool = False
     #: Name of the community's Group actor (``/users/<community_handle>`` is reserved for it).
     community_handle: str = "community"
     extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
@@ -178,6 +184,8 @@ def check_settings(settings: Settings) -> None:
         raise ConfigError(f"federation: must be one of {', '.join(FEDERATION_MODES)}")
     if not 0 < settings.port < 65536:
         raise ConfigError("port: must be between 1 and 65535")
+    if settings.delivery_signature_scheme not in {"cavage", "rfc9421"}:
+        raise ConfigError("delivery_signature_scheme: must be cavage or rfc9421")
     if settings.log_format not in {"json", "text"}:
         raise ConfigError("log_format: must be json or text")
     if settings.log_level.upper() not in LOG_LEVELS:

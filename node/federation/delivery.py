@@ -29,6 +29,7 @@ from node.federation.delivery_policy import (
     DeliveryPolicy,
     HostBreakers,
 )
+from node.federation.policy import host_allowed
 from node.federation.ssrf import UnsafeAddressError, check_url
 from node.keys import load_ed25519_private, load_rsa_private
 from node.services.actors import local_actor_by_iri
@@ -71,6 +72,8 @@ class _Prepared:
     bodies: dict[str, bytes | None]
     signers: dict[str, _Signer | None]
     allow_private: bool
+    #: Hosts the node's policy forbids right now (a block set after queueing).
+    refused_hosts: frozenset[str] = frozenset()
 
 
 class DeliveryWorker:
@@ -135,7 +138,11 @@ class DeliveryWorker:
     async def _prepare(self, ctx: NodeContext, rows: Iterable[Delivery]) -> _Prepared:
         bodies: dict[str, bytes | None] = {}
         signers: dict[str, _Signer | None] = {}
+        refused: set[str] = set()
         async with ctx.storage.read() as session:
+            for host in {row.host for row in rows}:
+                if not await host_allowed(ctx, session, host):
+                    refused.add(host)
             for row in rows:
                 if row.activity_iri not in bodies:
                     document = await session.get_activity_document_by_iri(row.activity_iri)
@@ -147,7 +154,9 @@ class DeliveryWorker:
         for row in rows:
             if row.actor_iri not in signers:
                 signers[row.actor_iri] = await self._signer(ctx, row.actor_iri)
-        return _Prepared(bodies, signers, ctx.settings.allow_private_network)
+        return _Prepared(
+            bodies, signers, ctx.settings.allow_private_network, frozenset(refused)
+        )
 
     async def _signer(self, ctx: NodeContext, actor_iri: str) -> _Signer | None:
         local = await local_actor_by_iri(ctx, actor_iri)
@@ -178,6 +187,8 @@ class DeliveryWorker:
         body = prepared.bodies.get(row.activity_iri)
         if body is None:
             return _Outcome(FAILED, error=f"activity {row.activity_iri} is not stored")
+        if row.host in prepared.refused_hosts:
+            return _Outcome(FAILED, error=f"{row.host} is blocked by this node's policy")
         signer = prepared.signers.get(row.actor_iri)
         if signer is None:
             return _Outcome(FAILED, error=f"{row.actor_iri} is not an actor of this node")
@@ -300,7 +311,7 @@ def worker_for(ctx: NodeContext) -> DeliveryWorker:
     """The process-wide worker for ``ctx``, made with defaults on first use."""
     worker = _workers.get(id(ctx))
     if worker is None:
-        worker = DeliveryWorker()
+        worker = DeliveryWorker(signature_scheme=ctx.settings.delivery_signature_scheme)
         set_worker(ctx, worker)
     return worker
 

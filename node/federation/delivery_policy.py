@@ -74,6 +74,10 @@ class DeliveryPolicy:
         retry or failed."""
         if 200 <= status < 300:
             return Verdict(DELIVERED, f"HTTP {status}")
+        if status == 409:
+            # An inbox answers 409 to an activity id it already holds (a resend
+            # after a crash, say): the receiver has it, which is what delivery means.
+            return Verdict(DELIVERED, "HTTP 409: the receiver already had it")
         if status in _RETRY_AFTER_STATUSES:
             return Verdict(RETRYING, f"HTTP {status}", self.parse_retry_after(retry_after, now))
         if status in _TRANSIENT_CLIENT_STATUSES or status >= 500:

@@ -14,6 +14,7 @@ from aiohttp import web
 from node.errors import NotFound, ValidationFailed
 from node.services import actors
 from node.typedefs import context_key
+from node.web.signed_fetch import check_fetch
 from protocol import builders
 
 routes = web.RouteTableDef()
@@ -33,6 +34,7 @@ def activity_response(document: dict[str, Any], *, status: int = 200) -> web.Res
 
 @routes.get("/users/{username}")
 async def actor(request: web.Request) -> web.Response:
+    await check_fetch(request)
     document = await actors.actor_document_by_username(
         request.app[context_key], request.match_info["username"]
     )
@@ -45,6 +47,7 @@ async def instance_actor(request: web.Request) -> web.Response:
 
 
 async def _actor_iri(request: web.Request) -> str:
+    await check_fetch(request)
     document = await actors.actor_document_by_username(
         request.app[context_key], request.match_info["username"]
     )
@@ -133,6 +136,7 @@ def _page_number(request: web.Request) -> int:
 
 @routes.get("/listings/{listing_id}")
 async def listing_object(request: web.Request) -> web.Response:
+    await check_fetch(request)
     ctx = request.app[context_key]
     async with ctx.storage.read() as session:
         listing = await session.get_listing(request.match_info["listing_id"])
@@ -146,6 +150,7 @@ async def listing_object(request: web.Request) -> web.Response:
 
 @routes.get("/activities/{activity_id}")
 async def activity_object(request: web.Request) -> web.Response:
+    await check_fetch(request)
     ctx = request.app[context_key]
     async with ctx.storage.read() as session:
         activity = await session.get_activity(request.match_info["activity_id"])

@@ -61,6 +61,18 @@ async def delete_listing(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
+@routes.get("/api/v1/listings/{listing_id}/replies")
+async def listing_replies(request: web.Request) -> web.Response:
+    ctx = request.app[context_key]
+    listing = await listings.get_listing(ctx, request.match_info["listing_id"])
+    async with ctx.storage.read() as session:
+        replies = await session.list_replies(listing.seq, include_hidden=False)
+    return web.json_response({"items": [
+        {"iri": r.iri, "author": r.author_iri, "content": r.content, "published": r.published}
+        for r in replies
+    ]})
+
+
 @routes.get("/api/v1/members/{username}/listings")
 async def member_listings(request: web.Request) -> web.Response:
     ctx = request.app[context_key]

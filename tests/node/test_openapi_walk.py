@@ -129,6 +129,7 @@ async def walk_listings(api: ApiWalk, admin: Caller, bob: dict[str, str]) -> Non
     one = "/api/v1/listings/{listing_id}"
     ids = {"listing_id": listing["id"]}
     await api.call("GET", one, path=ids, expect=200)
+    await api.call("GET", one + "/replies", path=ids, expect=200)
     await api.call("PATCH", one, path=ids, json={"title": "Drill"}, headers=bob, expect=200)
     await api.call("PATCH", one, path=ids, json={"title": "Mine"}, headers=admin.auth, expect=403)
     by_member = "/api/v1/members/{username}/listings"
@@ -144,6 +145,7 @@ async def walk_listings(api: ApiWalk, admin: Caller, bob: dict[str, str]) -> Non
     await api.call("POST", one + "/withdrawal", path=ids, headers=bob, expect=409)
     await api.call("DELETE", one, path=ids, headers=bob, expect=204)
     await api.call("GET", one, path=ids, expect=410)
+    await api.call("GET", one + "/replies", path=ids, expect=410)
     await api.call("DELETE", one_image, path={"image_id": image["id"]}, headers=bob, expect=204)
 
 
