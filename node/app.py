@@ -21,6 +21,7 @@ from node.typedefs import (
 )
 from node.web import (
     activitypub,
+    api_exchanges,
     api_federation,
     api_follows,
     api_images,
@@ -85,6 +86,7 @@ def create_app(settings: Settings, *, run_workers: bool | None = None) -> web.Ap
         api_search,
         api_follows,
         api_federation,
+        api_exchanges,
     ):
         app.router.add_routes(module.routes)
     return app

@@ -14,6 +14,7 @@ from typing import Any
 from node.errors import NodeError
 from node.federation.fetch import FetchError
 from node.openapi_endpoints import api_endpoints
+from node.openapi_exchanges import exchange_endpoints
 from node.openapi_federation import (
     REMOTE_ERRORS,
     discovery_endpoints,
@@ -123,7 +124,7 @@ def build_openapi(base_url: str) -> dict[str, Any]:
     """The whole OpenAPI 3.1 document for a node at ``base_url``; needs no network."""
     endpoints = (
         api_endpoints() + follow_endpoints() + federation_admin_endpoints()
-        + discovery_endpoints()
+        + exchange_endpoints() + discovery_endpoints()
     )
     document_paths = paths(endpoints)
     used = {

@@ -217,6 +217,10 @@ KULA_TERMS: MappingProxyType[str, str] = MappingProxyType({
         "when the resource can be handed over or used."
     ),
     "AvailabilityWindow": "A time window with AS startTime and endTime (xsd:dateTime).",
+    "booked": (
+        "On a Proposal: a list of AvailabilityWindow objects already promised to agreed "
+        "exchanges (rentals, loans, dated shares); an offer overlapping one is refused."
+    ),
     "deposit": (
         "On a Proposal or Agreement: a Measure (om2:hasUnit, om2:hasNumericalValue) held "
         "as security during a rental or loan and given back on Return."

@@ -1,4 +1,5 @@
-"""Shared fixtures: a real node (real SQLite database, real HTTP server) per test."""
+"""Shared fixtures: a real node (real database, real HTTP server) per test; see
+tests/backends.py for which tests also run on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -16,12 +17,22 @@ from node.services.context import NodeContext
 from node.settings import Settings
 from node.storage.records import Member
 from node.typedefs import context_key
+from tests.backends import (  # noqa: F401 - fixtures and hooks that run tests on both backends
+    backend,
+    database_url,
+    postgres_url,
+    pytest_configure,
+    pytest_generate_tests,
+    pytest_report_header,
+    pytest_sessionstart,
+    pytest_terminal_summary,
+)
 from tests.support import TEST_PASSWORD, make_settings
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return make_settings(tmp_path / "node")
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return make_settings(tmp_path / "node", database_url=database_url)
 
 
 @pytest.fixture

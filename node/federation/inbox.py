@@ -27,9 +27,10 @@ from protocol.validation import validate
 log = logging.getLogger("kula.inbox")
 
 #: Activity types with an inbound handler; anything else is recorded and refused.
-SUPPORTED_TYPES = frozenset(
-    {"Follow", "Accept", "Reject", "Undo", "Create", "Update", "Delete", "Announce"}
-)
+SUPPORTED_TYPES = frozenset({
+    "Follow", "Accept", "Reject", "Undo", "Create", "Update", "Delete", "Announce", "Offer",
+    "Handover", "Return", "Complete", "Cancel", "NoShow", "Dispute",
+})
 
 
 class UnsupportedActivity(NodeError):

@@ -46,6 +46,16 @@ def _infer_mode(proposal: dict[str, Any]) -> str:
     return "sell" if has_reciprocal else "give"
 
 
+def _windows(value: Any) -> list[dict[str, str]]:
+    return [
+        {"start": window["startTime"], "end": window["endTime"]}
+        for window in as_list(value)
+        if isinstance(window, dict)
+        and isinstance(window.get("startTime"), str)
+        and isinstance(window.get("endTime"), str)
+    ]
+
+
 def _amount(measure: Any) -> str | None:
     if isinstance(measure, dict) and isinstance(measure.get("hasNumericalValue"), str | int):
         return str(measure["hasNumericalValue"])
@@ -66,11 +76,8 @@ def fields_from_proposal(proposal: dict[str, Any]) -> dict[str, Any]:
             and _CATEGORY.fullmatch(name.lstrip("#").lower())
         })[:10],
         "images": [],
-        "availability": [
-            {"start": window["startTime"], "end": window["endTime"]}
-            for window in as_list(proposal.get("availability"))
-            if isinstance(window, dict) and "startTime" in window and "endTime" in window
-        ],
+        "availability": _windows(proposal.get("availability")),
+        "booked": _windows(proposal.get("booked")),
     }
     publishes = proposal.get("publishes") if isinstance(proposal.get("publishes"), dict) else {}
     quantity = _amount(publishes.get("availableQuantity")) or _amount(

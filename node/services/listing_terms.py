@@ -147,7 +147,7 @@ def build_proposal(fields: dict[str, Any], pc: ProposalContext) -> dict[str, Any
         )
     deposit = fields.get("deposit")
     period = fields.get("period") or {}
-    return builders.proposal(
+    proposal = builders.proposal(
         id=pc.iri,
         author=pc.author_iri,
         purpose=fields["purpose"],
@@ -184,3 +184,8 @@ def build_proposal(fields: dict[str, Any], pc: ProposalContext) -> dict[str, Any
         ),
         expires=fields.get("expires_at"),
     )
+    if fields.get("booked"):
+        proposal["booked"] = [
+            builders.availability_window(start=w["start"], end=w["end"]) for w in fields["booked"]
+        ]
+    return proposal

@@ -193,7 +193,7 @@ async def _owned(session: Session, member: Member, listing_id: str) -> Listing:
     return listing
 
 
-async def _republish(
+async def republish(
     ctx: NodeContext,
     session: Session,
     member: Member,
@@ -201,6 +201,7 @@ async def _republish(
     fields: dict[str, Any],
     status: str,
 ) -> Listing:
+    """Re-sign ``listing`` with new terms or status and publish the Update."""
     now = now_text()
     document = await _document(
         ctx, session, member, fields, iri=listing.iri, published=listing.published_at,
@@ -236,7 +237,7 @@ async def update_listing(
             _check_future(changes["expires_at"])
         merged = {**listing.fields, **changes}
         fields = _normalise(merged)
-        return await _republish(ctx, tx, member, listing, fields, status)
+        return await republish(ctx, tx, member, listing, fields, status)
 
 
 async def withdraw_listing(ctx: NodeContext, member: Member, listing_id: str) -> Listing:
@@ -244,7 +245,7 @@ async def withdraw_listing(ctx: NodeContext, member: Member, listing_id: str) ->
         listing = await _owned(tx, member, listing_id)
         if listing.status == "withdrawn":
             raise Conflict("the listing is already withdrawn")
-        return await _republish(ctx, tx, member, listing, listing.fields, "withdrawn")
+        return await republish(ctx, tx, member, listing, listing.fields, "withdrawn")
 
 
 async def delete_listing(ctx: NodeContext, member: Member, listing_id: str) -> None:
@@ -272,6 +273,6 @@ async def expire_due(ctx: NodeContext, now: str | None = None, limit: int = 100)
             assert listing.member_id is not None
             member = await tx.get_member(listing.member_id)
             assert member is not None
-            await _republish(ctx, tx, member, listing, listing.fields, "expired")
+            await republish(ctx, tx, member, listing, listing.fields, "expired")
     return len(due)
 

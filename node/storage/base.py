@@ -17,6 +17,8 @@ from typing import Any
 
 from node.storage.queries import (
     ActivityQueries,
+    AttestationQueries,
+    ExchangeQueries,
     ImageQueries,
     InviteQueries,
     KeyQueries,
@@ -44,6 +46,8 @@ class Session(
     RemoteQueries,
     QueueQueries,
     ReplyQueries,
+    ExchangeQueries,
+    AttestationQueries,
     ABC,
 ):
     """Every query the node makes. Portable SQL lives in the query mixins; a

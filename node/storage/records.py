@@ -241,3 +241,77 @@ class Reply:
     published: str
     document: dict[str, Any]
     hidden_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    id: str
+    proposal_iri: str
+    listing_seq: int | None
+    proposer_iri: str
+    responder_iri: str
+    mode: str
+    state: str
+    pending_offer_iri: str | None
+    pending_offer_role: str | None
+    agreement_iri: str | None
+    agreement: dict[str, Any] | None
+    quantity: int
+    starts_at: str | None
+    ends_at: str | None
+    holds_availability: bool
+    reason: str | None
+    created_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeEvent:
+    seq: int
+    exchange_id: str
+    activity_iri: str
+    type: str
+    actor_iri: str
+    role: str
+    from_state: str
+    to_state: str
+    content: str | None
+    created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeMessage:
+    iri: str
+    exchange_id: str
+    author_iri: str
+    content: str
+    published: str
+    document: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    id: int
+    member_id: int
+    kind: str
+    exchange_id: str | None
+    summary: str
+    created_at: str
+    read_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Attestation:
+    iri: str
+    issuer_iri: str
+    subject_iri: str
+    agreement_iri: str
+    issuer_role: str
+    subject_role: str
+    rating: int
+    comment: str | None
+    valid_from: str
+    supersedes: str | None
+    document: dict[str, Any]
+    received_at: str
+    withdrawn_at: str | None

@@ -13,6 +13,7 @@ from node.errors import NodeError
 from protocol.errors import (
     CanonicalizationError,
     DigestError,
+    ExchangeStateError,
     JsonLdError,
     LimitError,
     ProofError,
@@ -34,6 +35,7 @@ PROTOCOL_STATUS: list[tuple[type[ProtocolError], int, str]] = [
     (SignatureError, 401, "signature-invalid"),
     (ProofError, 422, "proof-invalid"),
     (JsonLdError, 422, "jsonld-invalid"),
+    (ExchangeStateError, 409, "exchange-state-conflict"),
     (ProtocolError, 400, "bad-request"),
 ]
 

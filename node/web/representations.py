@@ -89,6 +89,9 @@ def listing_json(ctx: NodeContext, listing: Listing) -> dict[str, Any]:
         "deposit": fields.get("deposit"),
         "period": fields.get("period"),
         "availability": fields.get("availability", []),
+        "booked": [
+            {"start": w["start"], "end": w["end"]} for w in fields.get("booked", [])
+        ],
         "location": fields.get("location"),
         "images": images,
         "expires_at": listing.expires_at,

@@ -9,7 +9,15 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from node.federation.handlers import announce, create_update, delete, follow, responses, undo
+from node.federation.handlers import (
+    announce,
+    create_update,
+    delete,
+    exchange,
+    follow,
+    responses,
+    undo,
+)
 from node.services.context import NodeContext
 
 Handler = Callable[[NodeContext, dict[str, Any]], Awaitable[str]]
@@ -23,4 +31,6 @@ HANDLERS: dict[str, Handler] = {
     "Update": create_update.handle_update,
     "Delete": delete.handle_delete,
     "Announce": announce.handle_announce,
+    "Offer": exchange.handle_offer,
+    **{kind: exchange.handle_lifecycle for kind in exchange.LIFECYCLE_TYPES},
 }

@@ -6,6 +6,7 @@ from typing import Any
 
 from node.errors import Forbidden
 from node.federation.handlers._common import followed_locally, verified_proposal
+from node.federation.handlers.exchange import store_message
 from node.federation.handlers.replies import store_reply
 from node.federation.remote_actors import RemoteActors
 from node.federation.remote_listings import store_remote_listing
@@ -37,8 +38,8 @@ async def handle_create(ctx: NodeContext, activity: dict[str, Any]) -> str:
     if isinstance(obj, dict) and has_type(obj, "Proposal"):
         return await _listing(ctx, activity, must_exist=False)
     if isinstance(obj, dict) and has_type(obj, "Note"):
-        return await store_reply(ctx, activity)
-    return "ignored: Kula keeps listings and replies to them"
+        return await store_message(ctx, activity) or await store_reply(ctx, activity)
+    return "ignored: Kula keeps listings, messages and replies to listings"
 
 
 async def handle_update(ctx: NodeContext, activity: dict[str, Any]) -> str:

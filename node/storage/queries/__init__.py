@@ -2,6 +2,8 @@
 that speaks another style rewrites them once."""
 
 from node.storage.queries.activities import ActivityQueries
+from node.storage.queries.attestations import AttestationQueries
+from node.storage.queries.exchanges import ExchangeQueries
 from node.storage.queries.images import ImageQueries
 from node.storage.queries.invites import InviteQueries
 from node.storage.queries.keys import KeyQueries
@@ -14,6 +16,8 @@ from node.storage.queries.tokens import TokenQueries
 
 __all__ = [
     "ActivityQueries",
+    "AttestationQueries",
+    "ExchangeQueries",
     "ImageQueries",
     "InviteQueries",
     "KeyQueries",
