@@ -83,8 +83,10 @@ def add_ring(
         for _ in range(fakes):
             network.exchange(first, accomplice, 5, 5, rng.uniform(0, 60))
     good_partners = [m for m in network.honest if m not in set(network.bad)]
-    for first in ring[:links]:
-        network.exchange(first, rng.choice(good_partners), 5, 5, rng.uniform(0, 365))
+    # Its own generator, so every ring size links to the same honest members.
+    partners = random.Random(len(network.honest)).sample(good_partners, links)
+    for first, partner in zip(ring, partners, strict=False):
+        network.exchange(first, partner, 5, 5, rng.uniform(0, 365))
     return ring
 
 
@@ -189,10 +191,9 @@ def plot(attack: dict[str, Any], path: Path) -> bool:
         middle = [row[kind]["score"] for row in rows]
         scores.plot(sizes, middle, "o-", color=colour, label=label)
         scores.fill_between(sizes, [row[kind]["low"] for row in rows],
-                            [row[kind]["high"] for row in rows], color=colour, alpha=0.15)
+                            [row[kind]["high"] for row in rows], color=colour, alpha=0.1)
         key = "ring_weight_naive" if kind == "naive" else "ring_weight_trusted"
-        weights.plot(sizes, [max(row[key], 1e-3) for row in rows], "o-", color=colour,
-                     label=label)
+        weights.plot(sizes, [row[key] for row in rows], "o-", color=colour, label=label)
     reference = attack["reference"]
     scores.axhline(reference["honest_median_score"], color="grey", ls="--",
                    label="median honest member")
@@ -201,7 +202,7 @@ def plot(attack: dict[str, Any], path: Path) -> bool:
     scores.set(xlabel="sybil ring size (accounts)", ylabel="accomplice's score (1-5)",
                title="Accomplice's score and 90% interval", ylim=(1, 5))
     scores.legend(fontsize=8, loc="lower right")
-    weights.set_yscale("log")
+    weights.set_yscale("symlog", linthresh=1.0)
     weights.set(xlabel="sybil ring size (accounts)",
                 ylabel="ring's weight in the score (fresh ratings)",
                 title="Weight the ring's ratings carry")

@@ -27,6 +27,7 @@ from node.web import (
     api_images,
     api_listings,
     api_members,
+    api_reputation,
     api_search,
     health,
     inbox,
@@ -87,6 +88,7 @@ def create_app(settings: Settings, *, run_workers: bool | None = None) -> web.Ap
         api_follows,
         api_federation,
         api_exchanges,
+        api_reputation,
     ):
         app.router.add_routes(module.routes)
     return app

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from node import cli_admin, cli_federation
+from node import cli_admin, cli_federation, cli_storage
 from node.backup import create_backup, restore_backup
 from node.errors import ConfigError, NodeError
 from node.settings import (
@@ -224,4 +224,5 @@ COMMANDS: dict[str, tuple[str, Configure, Run]] = {
                 _configure_restore, _restore),
     **cli_admin.COMMANDS,
     **cli_federation.COMMANDS,
+    **cli_storage.COMMANDS,
 }

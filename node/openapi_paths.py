@@ -25,6 +25,7 @@ _PATH_PARAMETER_DOCS = {
     "invite_id": "An invite id, as listed by GET /api/v1/admin/invites.",
     "follow_id": "A follow id, as listed by GET /api/v1/following or /api/v1/followers.",
     "host": "A host name, with a port if it is not the default one.",
+    "attestation_id": "The last part of an attestation's IRI.",
     "exchange_id": "An exchange id, as returned by POST /api/v1/exchanges or listed by GET.",
 }
 

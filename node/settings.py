@@ -70,6 +70,10 @@ class Settings:
     #: Require signed fetches (authorized fetch) for this node's ActivityPub documents,
     #: so blocked hosts cannot read them.
     authorized_fetch: bool = False
+    #: Reputation: age at which a rating counts half as much (protocol/SPEC.md "Reputation").
+    reputation_half_life_days: int = 365
+    #: Reputation: EigenTrust restart probability towards this node's members (0 to 1).
+    reputation_restart_probability: float = 0.15
     #: Name of the community's Group actor (``/users/<community_handle>`` is reserved for it).
     community_handle: str = "community"
     extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
@@ -113,6 +117,13 @@ def _coerce(name: str, raw: Any, target: type | str) -> Any:
             return int(raw)
         except (TypeError, ValueError):
             raise ConfigError(f"{name}: expected an integer, got {raw!r}") from None
+    if kind == "float":
+        if isinstance(raw, bool):
+            raise ConfigError(f"{name}: expected a number, got {raw!r}")
+        try:
+            return float(raw)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{name}: expected a number, got {raw!r}") from None
     if kind == "str":
         if not isinstance(raw, str | int | float):
             raise ConfigError(f"{name}: expected text, got {raw!r}")
@@ -184,6 +195,10 @@ def check_settings(settings: Settings) -> None:
         raise ConfigError(f"federation: must be one of {', '.join(FEDERATION_MODES)}")
     if not 0 < settings.port < 65536:
         raise ConfigError("port: must be between 1 and 65535")
+    if settings.reputation_half_life_days <= 0:
+        raise ConfigError("reputation_half_life_days: must be positive")
+    if not 0 < settings.reputation_restart_probability <= 1:
+        raise ConfigError("reputation_restart_probability: must be in (0, 1]")
     if settings.delivery_signature_scheme not in {"cavage", "rfc9421"}:
         raise ConfigError("delivery_signature_scheme: must be cavage or rfc9421")
     if settings.log_format not in {"json", "text"}:

@@ -28,6 +28,7 @@ from protocol.trust import (
     Vouch,
     current_ratings,
     global_trust,
+    local_trust,
     recency_weight,
 )
 from protocol.vocab import RATING_MAX, RATING_MIN
@@ -41,6 +42,7 @@ __all__ = [
     "compute_reputation",
     "current_ratings",
     "global_trust",
+    "local_trust",
     "recency_weight",
 ]
 

@@ -135,6 +135,46 @@ def current_ratings(ratings: Iterable[Rating]) -> list[Rating]:
     return sorted(latest.values(), key=lambda rating: rating.attestation_id)
 
 
+def local_trust(
+    ratings: Iterable[Rating],
+    *,
+    now: datetime,
+    params: ReputationParams,
+    vouches: Iterable[Vouch] = (),
+) -> dict[str, dict[str, float]]:
+    """Each issuer's normalised local trust c_ij in the actors it rated well or vouched for.
+
+    s_ij sums i's recency-weighted (rating - 3) / 2 over its ratings of j,
+    plus ``vouch_weight`` times the recency of i's vouch for j; rows keep the
+    positive s_ij and scale them to sum to 1. Issuers with no positive entry
+    are left out (their trust returns to the seeds).
+    """
+    current_vouches: dict[tuple[str, str], Vouch] = {}
+    for vouch in sorted(vouches, key=lambda vouch: vouch.vouch_id):
+        # A repeated vouch for the same person adds nothing; the latest one counts.
+        kept = current_vouches.get((vouch.issuer, vouch.subject))
+        if kept is None or vouch.issued_at > kept.issued_at:
+            current_vouches[(vouch.issuer, vouch.subject)] = vouch
+    raw: dict[str, dict[str, float]] = {}
+    for rating in sorted(ratings, key=lambda rating: rating.attestation_id):
+        row = raw.setdefault(rating.issuer, {})
+        recency = recency_weight(rating.issued_at, now, params.half_life_days)
+        row[rating.subject] = (
+            row.get(rating.subject, 0.0) + recency * (rating.rating - _NEUTRAL) / _HALF_SPAN
+        )
+    for (issuer, subject), vouch in sorted(current_vouches.items()):
+        row = raw.setdefault(issuer, {})
+        recency = recency_weight(vouch.issued_at, now, params.half_life_days)
+        row[subject] = row.get(subject, 0.0) + params.vouch_weight * recency
+    normalised: dict[str, dict[str, float]] = {}
+    for issuer, row in sorted(raw.items()):
+        positive = sorted((subject, value) for subject, value in row.items() if value > 0.0)
+        total = math.fsum(value for _, value in positive)
+        if positive:
+            normalised[issuer] = {subject: value / total for subject, value in positive}
+    return normalised
+
+
 def global_trust(
     ratings: Iterable[Rating],
     *,
@@ -148,54 +188,40 @@ def global_trust(
     1.0 is the trust a seed receives from the restart alone, so every seed has
     at least 1.0; an actor no trust path from a seed reaches has 0.0. Without
     seeds the restart is uniform over all actors and everyone has at least 1.0.
+    Actors are every issuer and subject of a rating or vouch, and every seed.
     Pass ratings through :func:`current_ratings` first.
     """
-    ratings = sorted(ratings, key=lambda rating: rating.attestation_id)
-    current_vouches: dict[tuple[str, str], Vouch] = {}
-    for vouch in sorted(vouches, key=lambda vouch: vouch.vouch_id):
-        # A repeated vouch for the same person adds nothing; the latest one counts.
-        kept = current_vouches.get((vouch.issuer, vouch.subject))
-        if kept is None or vouch.issued_at > kept.issued_at:
-            current_vouches[(vouch.issuer, vouch.subject)] = vouch
+    ratings = list(ratings)
+    vouches = list(vouches)
     actors = sorted(
-        {rating.issuer for rating in ratings}
-        | {rating.subject for rating in ratings}
-        | {actor for pair in current_vouches for actor in pair}
+        {actor for rating in ratings for actor in (rating.issuer, rating.subject)}
+        | {actor for vouch in vouches for actor in (vouch.issuer, vouch.subject)}
         | set(seeds)
     )
     if not actors:
         return {}
     index = {actor: position for position, actor in enumerate(actors)}
-    local: list[dict[int, float]] = [{} for _ in actors]
-    for rating in ratings:
-        row = local[index[rating.issuer]]
-        target = index[rating.subject]
-        recency = recency_weight(rating.issued_at, now, params.half_life_days)
-        row[target] = row.get(target, 0.0) + recency * (rating.rating - _NEUTRAL) / _HALF_SPAN
-    for (issuer, subject), vouch in sorted(current_vouches.items()):
-        row = local[index[issuer]]
-        target = index[subject]
-        recency = recency_weight(vouch.issued_at, now, params.half_life_days)
-        row[target] = row.get(target, 0.0) + params.vouch_weight * recency
+    rows = local_trust(ratings, now=now, params=params, vouches=vouches)
+    targets: list[list[int]] = [[] for _ in actors]
+    shares: list[list[float]] = [[] for _ in actors]
+    for issuer, row in rows.items():
+        targets[index[issuer]] = [index[subject] for subject in row]
+        shares[index[issuer]] = list(row.values())
     restart_set = [index[seed] for seed in sorted(set(seeds))] or list(range(len(actors)))
-    trust = _power_iteration(local, restart_set, params)
+    trust = _power_iteration(targets, shares, restart_set, params)
     # Each restart actor receives at least restart_probability / |restart set| every step.
     floor = params.restart_probability / len(restart_set)
     return {actor: trust[index[actor]] / floor for actor in actors}
 
 
 def _power_iteration(
-    local: list[dict[int, float]], restart_set: list[int], params: ReputationParams
+    targets: list[list[int]],
+    shares: list[list[float]],
+    restart_set: list[int],
+    params: ReputationParams,
 ) -> list[float]:
     """The fixed point of t = (1 - a) C^T t + a p, dangling rows sending their trust to p."""
-    size = len(local)
-    targets: list[list[int]] = []
-    shares: list[list[float]] = []
-    for row in local:
-        positive = sorted((target, value) for target, value in row.items() if value > 0.0)
-        total = math.fsum(value for _, value in positive)
-        targets.append([target for target, _ in positive])
-        shares.append([value / total for _, value in positive])
+    size = len(targets)
     restart_share = 1.0 / len(restart_set)
     damping = 1.0 - params.restart_probability
     trust = [0.0] * size

@@ -7,7 +7,7 @@ for at ``$KULA_TEST_POSTGRES_URL`` or 127.0.0.1:5432 (trust auth, database
 ``test``). When it is not reachable the PostgreSQL half is reported skipped,
 with the reason, at the start and at the end of the session: never passed.
 
-``tests/conftest.py`` imports the fixtures and hooks from here.
+``tests/conftest.py`` loads this module as a plugin.
 """
 
 from __future__ import annotations
@@ -36,7 +36,14 @@ BOTH_BACKENDS = frozenset({
     "test_storage",
 })
 BACKENDS = ("sqlite", "postgresql")
-SERVER = "PostgreSQL at 127.0.0.1:5432"
+
+
+def _server_label() -> str:
+    configured = urlsplit(os.environ.get("KULA_TEST_POSTGRES_URL", "postgresql://127.0.0.1:5432"))
+    return f"PostgreSQL at {configured.hostname}:{configured.port or 5432}"
+
+
+SERVER = _server_label()
 
 
 @dataclass
@@ -88,7 +95,8 @@ def database_url_for(base: str, name: str) -> str:
 def postgres_status() -> str:
     if _probe.url is None:
         return f"{SERVER} not reachable: the PostgreSQL half did not run ({_probe.reason})"
-    return f"{SERVER} reachable ({_probe.url}): the PostgreSQL half runs"
+    user = urlsplit(_probe.url).username
+    return f"{SERVER} reachable (as {user}): the PostgreSQL half runs"
 
 
 def require_postgres() -> str:
@@ -155,7 +163,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     marks = {
         "postgresql": [
             pytest.mark.skipif(
-                _probe.url is None, reason=f"{SERVER} not reachable: the PostgreSQL half did not run"
+                _probe.url is None,
+                reason=f"{SERVER} not reachable: the PostgreSQL half did not run",
             )
         ]
     }

@@ -4,7 +4,7 @@ tests/backends.py for which tests also run on PostgreSQL."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -17,17 +17,10 @@ from node.services.context import NodeContext
 from node.settings import Settings
 from node.storage.records import Member
 from node.typedefs import context_key
-from tests.backends import (  # noqa: F401 - fixtures and hooks that run tests on both backends
-    backend,
-    database_url,
-    postgres_url,
-    pytest_configure,
-    pytest_generate_tests,
-    pytest_report_header,
-    pytest_sessionstart,
-    pytest_terminal_summary,
-)
 from tests.support import TEST_PASSWORD, make_settings
+
+# Fixtures (backend, database_url, postgres_url) and hooks that run tests on both backends.
+pytest_plugins = ["tests.backends"]
 
 
 @pytest.fixture
@@ -36,7 +29,10 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 
 
 @pytest.fixture
-def node_app(settings: Settings) -> web.Application:
+def node_app(settings: Settings, database_url: str) -> web.Application:
+    # Modules that override `settings` still run on this test's backend.
+    if database_url and not settings.database_url:
+        settings = replace(settings, database_url=database_url)
     return create_app(settings, run_workers=False)
 
 

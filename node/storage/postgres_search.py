@@ -148,10 +148,11 @@ async def search_listings_postgres(
     if query.after is not None:
         outer_where = "WHERE sort_key < ? OR (sort_key = ? AND seq < ?)"
         outer_params = [float(query.after[0]), float(query.after[0]), int(query.after[1])]
-    # One numeric type for every sort order, so cursors compare exactly.
+    # One numeric type for every sort order, so cursors compare exactly; "+ 0"
+    # turns -0 into 0, as SQLite does, so cursors are the same text on both.
     sql = (
         f"SELECT * FROM (SELECT l.*, {select_extra},"
-        f" coalesce(({sort_expr})::double precision, -1e18::double precision) AS sort_key"
+        f" coalesce(({sort_expr})::double precision, -1e18::double precision) + 0 AS sort_key"
         f" FROM {source} WHERE {' AND '.join(where)}) AS hit"
         f" {outer_where} ORDER BY sort_key DESC, seq DESC LIMIT ?"
     )

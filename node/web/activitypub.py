@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from node.errors import NotFound, ValidationFailed
+from node.errors import Gone, NotFound, ValidationFailed
 from node.services import actors
 from node.typedefs import context_key
 from node.web.signed_fetch import check_fetch
@@ -160,3 +160,49 @@ async def activity_object(request: web.Request) -> web.Response:
         # Private activities are only for their addressees (signed fetches, later).
         raise NotFound("no such activity")
     return activity_response(activity.document)
+
+
+@routes.get("/agreements/{agreement_id}")
+async def agreement_object(request: web.Request) -> web.Response:
+    """An Agreement once both parties signed it: attestations cite it, and any
+    node can check the two proofs."""
+    await check_fetch(request)
+    ctx = request.app[context_key]
+    iri = f"{ctx.urls.base}/agreements/{request.match_info['agreement_id']}"
+    async with ctx.storage.read() as session:
+        exchange = await session.get_exchange_by_agreement(iri)
+    unsigned_states = {"new", "offered", "countered", "rejected", "withdrawn"}
+    if exchange is None or exchange.agreement is None or exchange.state in unsigned_states:
+        raise NotFound("no agreed Agreement here")
+    return activity_response(exchange.agreement)
+
+
+@routes.get("/attestations/{attestation_id}")
+async def attestation_object(request: web.Request) -> web.Response:
+    await check_fetch(request)
+    ctx = request.app[context_key]
+    iri = f"{ctx.urls.base}/attestations/{request.match_info['attestation_id']}"
+    async with ctx.storage.read() as session:
+        record = await session.get_attestation(iri)
+    if record is None:
+        raise NotFound("no such attestation")
+    if record.withdrawn_at is not None:
+        raise Gone("its issuer withdrew this attestation")
+    return activity_response(record.document)
+
+
+@routes.get("/users/{username}/attestations")
+async def attestation_collection(request: web.Request) -> web.Response:
+    """Attestations about the member and by the member, so reputation moves with them."""
+    ctx = request.app[context_key]
+    actor_iri = await _actor_iri(request)
+    async with ctx.storage.read() as session:
+        about = await session.attestations_about([actor_iri])
+        given = await session.attestations_by(actor_iri)
+    live = {r.iri: r.document for r in (*about, *given) if r.withdrawn_at is None}
+    return activity_response(
+        builders.ordered_collection(
+            id=f"{actor_iri}/attestations", total_items=len(live),
+            ordered_items=list(live.values()),
+        )
+    )

@@ -12,7 +12,9 @@ deliveries the receiver already stored are still unanswered.
 from __future__ import annotations
 
 import asyncio
-import json
+import ctypes
+import inspect
+import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -45,13 +47,21 @@ def _open_log(path: Path) -> IO[bytes]:
     return path.open("ab")
 
 
+def _die_with_parent() -> None:
+    # Runs in the child before exec: if the test run itself is killed, its
+    # nodes go with it instead of serving on, orphaned.
+    if sys.platform == "linux":
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+
 def _tail(path: Path, lines: int = 30) -> str:
     if not path.exists():
         return "(no log)"
     return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
 
-async def run_kula(*args: str, stdin: str | None = None, timeout: float = 30.0) -> str:
+async def run_kula(*args: str, stdin: str | None = None, within: float = 30.0) -> str:
     """Run one ``kula`` command to its end and return its standard output."""
     process = await asyncio.create_subprocess_exec(
         KULA, *args,
@@ -59,7 +69,7 @@ async def run_kula(*args: str, stdin: str | None = None, timeout: float = 30.0) 
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
     try:
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(within):
             out, err = await process.communicate(None if stdin is None else stdin.encode())
     finally:
         if process.returncode is None:
@@ -71,25 +81,18 @@ async def run_kula(*args: str, stdin: str | None = None, timeout: float = 30.0) 
 
 @dataclass
 class KulaProcess:
-    """One long-running ``kula`` command (``serve`` or ``worker``)."""
+    """One ``kula`` command in a child process (``serve``, ``worker``, ``backup``...)."""
 
     args: tuple[str, ...]
-    #: The start of the line the command prints once it is ready.
-    ready_prefix: str
     log_path: Path
+    #: The start of the line the command prints once it is ready.
+    ready_prefix: str = ""
     process: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:
         """Spawn the command and return once it has printed its ready line."""
-        log = _open_log(self.log_path)
-        try:
-            self.process = await asyncio.create_subprocess_exec(
-                KULA, *self.args, stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE, stderr=log,
-            )
-        finally:
-            log.close()
-        assert self.process.stdout is not None
+        await self.spawn()
+        assert self.process is not None and self.process.stdout is not None
         async with asyncio.timeout(READY_TIMEOUT):
             while line := await self.process.stdout.readline():
                 if line.decode().startswith(self.ready_prefix):
@@ -99,6 +102,17 @@ class KulaProcess:
             f"kula {self.args[0]} exited ({self.process.returncode}) before it was ready:\n"
             + _tail(self.log_path)
         )
+
+    async def spawn(self) -> None:
+        """Spawn the command and return at once."""
+        log = _open_log(self.log_path)
+        try:
+            self.process = await asyncio.create_subprocess_exec(
+                KULA, *self.args, stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE, stderr=log, preexec_fn=_die_with_parent,
+            )
+        finally:
+            log.close()
 
     async def kill(self) -> None:
         """SIGKILL the process and reap it."""
@@ -162,7 +176,7 @@ class ServedNode:
         args = ["serve", "--data", str(self.data_dir), "--port", str(self.port)]
         if not workers:
             args.append("--no-workers")
-        self.server = KulaProcess(tuple(args), "Kula is serving", self.root / f"{self.name}.log")
+        self.server = KulaProcess(tuple(args), self.root / f"{self.name}.log", "Kula is serving")
         await self.server.start()
         if self.session is None:
             self.session = aiohttp.ClientSession(base_url=self.url)
@@ -170,8 +184,8 @@ class ServedNode:
     async def start_worker(self) -> KulaProcess:
         """Start one more ``kula worker`` process on the node's data directory."""
         worker = KulaProcess(
-            ("worker", "--data", str(self.data_dir)), "kula worker running",
-            self.root / f"{self.name}-worker{len(self.workers)}.log",
+            ("worker", "--data", str(self.data_dir)),
+            self.root / f"{self.name}-worker{len(self.workers)}.log", "kula worker running",
         )
         self.workers.append(worker)
         await worker.start()
@@ -288,16 +302,25 @@ async def check_received_once(
     assert sorted(await search_titles(api)) == sorted(titles)
 
 
+async def _holds(condition: Callable[[], bool | Awaitable[bool]]) -> bool:
+    result = condition()
+    return await result if inspect.isawaitable(result) else result
+
+
 async def wait_until(
-    condition: Callable[[], Awaitable[bool]], *, timeout: float, what: str
+    condition: Callable[[], bool | Awaitable[bool]], *, within: float, what: str,
+    interval: float = 0.05,
 ) -> None:
-    """Poll ``condition`` until it holds; fail after ``timeout`` seconds."""
+    """Poll ``condition`` until it holds; fail after ``within`` seconds.
+
+    Only for conditions held by another process (its database, its files),
+    which no event in this one can announce."""
     try:
-        async with asyncio.timeout(timeout):
-            while not await condition():
-                await asyncio.sleep(0.05)
+        async with asyncio.timeout(within):
+            while not await _holds(condition):  # noqa: ASYNC110 - another process's state
+                await asyncio.sleep(interval)
     except TimeoutError:
-        raise AssertionError(f"gave up after {timeout:g} s waiting for {what}") from None
+        raise AssertionError(f"gave up after {within:g} s waiting for {what}") from None
 
 
 class InboxGate:
@@ -309,27 +332,28 @@ class InboxGate:
         self.armed = False
         self.pass_first = 0
         self.passed = 0
-        #: Ids of the activities whose answers were held.
-        self.held: list[str] = []
+        #: How many answers are (or were) held.
+        self.held = 0
         self._holding = asyncio.Event()
         self._released = asyncio.Event()
 
     def arm(self, pass_first: int) -> None:
         self.armed, self.pass_first = True, pass_first
 
-    async def wait_holding(self, timeout: float) -> None:
+    async def wait_holding(self, within: float) -> None:
         """Return once at least one answer is being held."""
         try:
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(within):
                 await self._holding.wait()
         except TimeoutError:
-            raise AssertionError(f"no inbox answer was held within {timeout:g} s") from None
+            raise AssertionError(f"no inbox answer was held within {within:g} s") from None
 
     def open(self) -> None:
         """Send the held answers and hold no more."""
         self.armed = False
         self._released.set()
 
+    @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         response = await handler(request)
         inbound = request.method == "POST" and request.path.endswith("/inbox")
@@ -338,7 +362,7 @@ class InboxGate:
         if self.passed < self.pass_first:
             self.passed += 1
             return response
-        self.held.append(json.loads(await request.read())["id"])
+        self.held += 1
         self._holding.set()
         await self._released.wait()
         return response

@@ -5,8 +5,10 @@ survives is read from the databases they leave behind."""
 from __future__ import annotations
 
 import asyncio
+import random
 import sqlite3
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack
 from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -23,6 +25,7 @@ from node.workers.runner import run_jobs
 from tests.federation.harness import Node, settle
 from tests.federation.procs import (
     GatedNode,
+    KulaProcess,
     ServedNode,
     check_received_once,
     check_sent_once,
@@ -38,6 +41,13 @@ from tests.federation.procs import (
 BURST = 40
 
 
+@pytest.fixture
+async def cleanup() -> AsyncIterator[AsyncExitStack]:
+    """Whatever a test starts it registers here, so a failure kills it too."""
+    async with AsyncExitStack() as stack:
+        yield stack
+
+
 async def follow(
     api: Callable[..., Awaitable[tuple[int, Any]]], token: str, target: str,
     step: Callable[[], Awaitable[object]],
@@ -51,50 +61,61 @@ async def follow(
         _, following = await api("GET", "/api/v1/following", token)
         return [item["state"] for item in following["items"]] == ["accepted"]
 
-    await wait_until(accepted, timeout=20, what=f"{target} to accept the follow")
+    await wait_until(accepted, within=20, what=f"{target} to accept the follow")
 
 
 @pytest.mark.spec("Kula delivery: crash recovery (sender)")
 @pytest.mark.timeout(60)
-async def test_sender_killed_mid_burst_delivers_every_activity_once(tmp_path: Path) -> None:
+async def test_sender_killed_mid_burst_delivers_every_activity_once(
+    tmp_path: Path, cleanup: AsyncExitStack
+) -> None:
     a = ServedNode("a", tmp_path)
     b = GatedNode("b", tmp_path / "b")
+    cleanup.push_async_callback(a.close)
+    cleanup.push_async_callback(b.stop)
+    cleanup.callback(b.gate.open)
     await a.init()
     alice = await a.member("alice")
     await a.serve()
     await b.start()
-    try:
-        bob = await b.member("bob")
-        await follow(b.api, bob, f"alice@{a.host}", lambda: settle(b))
+    bob = await b.member("bob")
+    await follow(b.api, bob, f"alice@{a.host}", lambda: settle(b))
 
-        # The receiver answers the first deliveries, then stores the next ones
-        # without answering: the sender dies with them in flight.
-        b.gate.arm(pass_first=BURST // 4)
-        for number in range(BURST):
-            status, body = await a.api("POST", "/api/v1/listings", alice, json=listing(number))
-            assert status == 201, body
-        await b.gate.wait_holding(timeout=20)
-        await a.kill()
-        b.gate.open()
-        claimed = await lapse_claims(a.database)
-        assert claimed["deliveries"] >= len(b.gate.held) >= 1
+    # The receiver answers the first deliveries, then stores the next ones
+    # without answering: the sender dies with them in flight.
+    b.gate.arm(pass_first=BURST // 4)
+    for number in range(BURST):
+        status, body = await a.api("POST", "/api/v1/listings", alice, json=listing(number))
+        assert status == 201, body
+    await b.gate.wait_holding(within=20)
+    await a.kill()
+    b.gate.open()
+    claimed = await lapse_claims(a.database)
+    # Stored by the receiver, never recorded by the sender: the held answers and
+    # any request the receiver was still handling when the sender died.
+    unanswered = await in_flight(a.database, b.data_dir / "kula.sqlite3")
+    assert len(unanswered) >= b.gate.held >= 1
+    assert claimed["deliveries"] >= b.gate.held
 
-        await a.serve()
-        await wait_until(lambda: queue_drained(a.database), timeout=30,
-                         what="the restarted sender to empty its queue")
-        await settle(b)
-        creates, deliveries = await check_sent_once(a.database, a.actor("alice"))
-        await check_received_once(b.data_dir / "kula.sqlite3", b.api, creates,
-                                  [listing(n)["title"] for n in range(BURST)])
-        # What the receiver held was stored before the crash: the resend met a 409.
-        resent = {row["activity_iri"]: row for row in deliveries}
-        for activity_iri in b.gate.held:
-            assert (resent[activity_iri]["last_status"], resent[activity_iri]["attempts"]) == (
-                409, 2)
-    finally:
-        b.gate.open()
-        await a.close()
-        await b.stop()
+    await a.serve()
+    await wait_until(lambda: queue_drained(a.database), within=30,
+                     what="the restarted sender to empty its queue")
+    await settle(b)
+    creates, deliveries = await check_sent_once(a.database, a.actor("alice"))
+    await check_received_once(b.data_dir / "kula.sqlite3", b.api, creates,
+                              [listing(n)["title"] for n in range(BURST)])
+    # Those were sent again after the restart and met a 409: delivered, not doubled.
+    resent = {row["activity_iri"]: row for row in deliveries}
+    assert {(resent[iri]["last_status"], resent[iri]["attempts"]) for iri in unanswered} == {
+        (409, 2)}
+
+
+async def in_flight(sender_db: Path, receiver_db: Path) -> set[str]:
+    """Activities the receiver stored whose delivery the sender has not recorded."""
+    sending = await db_rows(sender_db, "SELECT activity_iri FROM deliveries"
+                            " WHERE state = 'sending'")
+    stored = await db_rows(receiver_db, "SELECT iri FROM inbox_activities")
+    return {row[0] for row in sending} & {row[0] for row in stored}
 
 
 class KillReceiverAfter:
@@ -120,10 +141,12 @@ class KillReceiverAfter:
 @pytest.mark.spec("Kula inbox: crash recovery (receiver)")
 @pytest.mark.timeout(60)
 async def test_receiver_killed_mid_burst_processes_every_accepted_activity_once(
-    tmp_path: Path,
+    tmp_path: Path, cleanup: AsyncExitStack
 ) -> None:
     a = Node("a", tmp_path / "a")
     b = ServedNode("b", tmp_path)
+    cleanup.push_async_callback(b.close)
+    cleanup.push_async_callback(a.stop)
     await b.init()
     bob = await b.member("bob")
     await a.start()
@@ -132,45 +155,160 @@ async def test_receiver_killed_mid_burst_processes_every_accepted_activity_once(
     # The sender's delivery clock: moved forward instead of waiting out backoffs.
     worker = DeliveryWorker(clock=lambda: utc_now() + offset)
     set_worker(a.ctx, worker)
+    alice = await a.member("alice")
+    await follow(b.api, bob, f"alice@{a.host}", lambda: settle(a))
+    titles = [listing(number)["title"] for number in range(BURST)]
+    for number in range(BURST):
+        status, body = await a.api("POST", "/api/v1/listings", alice, json=listing(number))
+        assert status == 201, body
+    while await run_jobs(a.ctx):
+        pass  # fan-out only: every delivery row is queued, none sent
+
+    killer = KillReceiverAfter(b, answers=BURST // 2)
+    async with aiohttp.ClientSession(trace_configs=[killer.config]) as session:
+        await worker.run_once(a.ctx, session)
+    sent = await db_rows(a.data_dir / "kula.sqlite3", "SELECT d.state FROM deliveries AS d"
+                         " JOIN activities AS x ON x.iri = d.activity_iri WHERE x.type = 'Create'")
+    states = [row["state"] for row in sent]
+    # The receiver answered half the burst, then died with the rest unsent or in flight.
+    assert states.count("delivered") >= BURST // 2 and "retrying" in states, states
+
+    await lapse_claims(b.database)
+    await b.serve()
+    offset = timedelta(hours=1)  # past every backoff and the breaker's cool-down
+    await settle(a)
+
+    async def all_processed() -> bool:
+        rows = await db_rows(b.database, "SELECT count(*) FROM inbox_activities"
+                             " WHERE type = 'Create' AND outcome IS NOT NULL")
+        return rows[0][0] == BURST
+
+    await wait_until(all_processed, within=30, what="the receiver to process the burst")
+    creates, _ = await check_sent_once(a.data_dir / "kula.sqlite3", a.actor("alice"))
+    await check_received_once(b.database, b.api, creates, titles)
+    # One inbox job per stored activity, each run to completion.
+    stored = await db_rows(b.database, "SELECT count(*) FROM inbox_activities")
+    jobs = await db_rows(b.database, "SELECT state, count(*) AS n FROM jobs"
+                         " WHERE kind = 'inbox' GROUP BY state")
+    assert {row["state"]: row["n"] for row in jobs} == {"done": stored[0][0]}
+
+
+def _fill_media(media: Path, megabytes: int) -> None:
+    # Incompressible, so archiving takes long enough to be killed half-way.
+    for number in range(megabytes):
+        (media / f"blob{number}.bin").write_bytes(random.Random(number).randbytes(1 << 20))
+
+
+@pytest.mark.spec("Kula backup: an interrupted backup leaves no partial archive")
+@pytest.mark.timeout(60)
+async def test_backup_killed_midway_leaves_no_partial_archive(
+    tmp_path: Path, cleanup: AsyncExitStack
+) -> None:
+    node = ServedNode("a", tmp_path)
+    await node.init()
+    await node.member("alice")
+    await asyncio.to_thread(_fill_media, node.data_dir / "media", 12)
+
+    # Kill points: once the backup has put anything beside its output, and once
+    # it has begun writing an archive, under whatever name.
+    def work_begun(folder: Path) -> Callable[[], bool]:
+        return lambda: any(folder.iterdir())
+
+    def archive_begun(folder: Path) -> Callable[[], bool]:
+        return lambda: any(folder.rglob("*.gz"))
+
+    outputs = []
+    for trial, stage in enumerate((work_begun, archive_begun)):
+        folder = tmp_path / f"backups{trial}"
+        folder.mkdir()
+        output = folder / "a.tar.gz"
+        backup = KulaProcess(("backup", "--data", str(node.data_dir), "--output", str(output)),
+                             tmp_path / f"backup{trial}.log")
+        cleanup.push_async_callback(backup.kill)
+        await backup.spawn()
+        await wait_until(stage(folder), within=30, interval=0.01, what=f"{stage.__name__}")
+        await backup.kill()
+        print("BACKUP", trial, output.exists(), sorted(str(p.relative_to(folder)) for p in folder.rglob("*")))
+        assert await integrity(node.database) == "ok"
+        if output.exists():
+            # Killed after the rename: then the archive must be whole.
+            await restore_backup(output, tmp_path / f"restored{trial}")
+        outputs.append(output)
+
+    # A later backup to the same place completes, whatever the killed one left.
+    await run_kula("backup", "--data", str(node.data_dir), "--output", str(outputs[1]))
+    await restore_backup(outputs[1], tmp_path / "restored")
+    assert await integrity(tmp_path / "restored" / "kula.sqlite3") == "ok"
+    assert len(list((tmp_path / "restored" / "media").iterdir())) == 12
+
+
+def _schemas_by_version() -> dict[int, set[str]]:
+    """The schema objects after each migration, applied in memory one by one."""
+    connection = sqlite3.connect(":memory:")
     try:
-        alice = await a.member("alice")
-        await follow(b.api, bob, f"alice@{a.host}", lambda: settle(a))
-        titles = [listing(number)["title"] for number in range(BURST)]
-        for number in range(BURST):
-            status, body = await a.api("POST", "/api/v1/listings", alice, json=listing(number))
-            assert status == 201, body
-        while await run_jobs(a.ctx):
-            pass  # fan-out only: every delivery row is queued, none sent
-
-        killer = KillReceiverAfter(b, answers=BURST // 2)
-        async with aiohttp.ClientSession(trace_configs=[killer.config]) as session:
-            await worker.run_once(a.ctx, session)
-        sent = await db_rows(a.data_dir / "kula.sqlite3",
-                             "SELECT activity_iri, state FROM deliveries WHERE last_status = 202")
-        answered = {row["activity_iri"] for row in sent}
-        retrying = await db_rows(a.data_dir / "kula.sqlite3",
-                                 "SELECT id FROM deliveries WHERE state = 'retrying'")
-        assert len(answered) >= BURST // 2 and retrying, "the receiver died mid-burst"
-
-        await lapse_claims(b.database)
-        await b.serve()
-        offset = timedelta(hours=1)  # past every backoff and the breaker's cool-down
-        await settle(a)
-
-        async def all_processed() -> bool:
-            rows = await db_rows(b.database, "SELECT count(*) FROM inbox_activities"
-                                 " WHERE type = 'Create' AND outcome IS NOT NULL")
-            return rows[0][0] == BURST
-
-        await wait_until(all_processed, timeout=30, what="the receiver to process the burst")
-        creates, _ = await check_sent_once(a.data_dir / "kula.sqlite3", a.actor("alice"))
-        assert answered <= set(creates)
-        await check_received_once(b.database, b.api, creates, titles)
-        # One inbox job per stored activity, each run to completion.
-        stored = await db_rows(b.database, "SELECT count(*) FROM inbox_activities")
-        jobs = await db_rows(b.database, "SELECT state, count(*) AS n FROM jobs"
-                             " WHERE kind = 'inbox' GROUP BY state")
-        assert {row["state"]: row["n"] for row in jobs} == {"done": stored[0][0]}
+        schemas = {0: _schema(connection)}
+        for version, _, sql in migration_files("sqlite"):
+            connection.executescript(sql)
+            schemas[version] = _schema(connection)
     finally:
-        await b.close()
-        await a.stop()
+        connection.close()
+    return schemas
+
+
+def _schema(connection: sqlite3.Connection) -> set[str]:
+    rows = connection.execute("SELECT type, name FROM sqlite_master").fetchall()
+    return {f"{kind} {name}" for kind, name in rows
+            if name != "schema_migrations" and not name.startswith("sqlite_")}
+
+
+async def _schema_state(database: Path) -> tuple[int, set[str]]:
+    """The recorded schema version and the objects actually present."""
+    tables = await db_rows(database, "SELECT name FROM sqlite_master"
+                           " WHERE name = 'schema_migrations'")
+    version = 0
+    if tables:
+        version = (await db_rows(
+            database, "SELECT coalesce(max(version), 0) FROM schema_migrations"))[0][0]
+    rows = await db_rows(database, "SELECT type, name FROM sqlite_master")
+    return version, {f"{row[0]} {row[1]}" for row in rows
+                     if row[1] != "schema_migrations" and not row[1].startswith("sqlite_")}
+
+
+@pytest.mark.spec("Kula storage: a migration is all or nothing")
+@pytest.mark.timeout(60)
+async def test_migrate_killed_midway_leaves_a_consistent_schema(
+    tmp_path: Path, cleanup: AsyncExitStack
+) -> None:
+    node = ServedNode("a", tmp_path)
+    await node.init()
+    schemas = await asyncio.to_thread(_schemas_by_version)
+    latest = max(schemas)
+
+    def database_created() -> bool:
+        return node.database.exists()
+
+    async def migrations_begun() -> bool:
+        return database_created() and bool(await db_rows(
+            node.database, "SELECT 1 FROM sqlite_master WHERE name = 'schema_migrations'"))
+
+    async def first_applied() -> bool:
+        return await migrations_begun() and (await _schema_state(node.database))[0] >= 1
+
+    for trial, stage in enumerate((database_created, migrations_begun, first_applied)):
+        # A data directory whose database is still to be created: every migration pending.
+        for leftover in node.data_dir.glob("kula.sqlite3*"):
+            leftover.unlink()
+        migrate = KulaProcess(("migrate", "--data", str(node.data_dir)),
+                              tmp_path / f"migrate{trial}.log")
+        cleanup.push_async_callback(migrate.kill)
+        await migrate.spawn()
+        await wait_until(stage, within=30, interval=0.002, what=stage.__name__)
+        await migrate.kill()
+        assert await integrity(node.database) == "ok"
+        version, present = await _schema_state(node.database)
+        print("MIGRATE", trial, version, len(present))
+        # Each migration is there whole, with its record, or not at all.
+        assert present == schemas[version], (trial, version)
+        out = await run_kula("migrate", "--data", str(node.data_dir))
+        assert out.strip() == f"database schema is at version {latest}"
+        assert await _schema_state(node.database) == (latest, schemas[latest])

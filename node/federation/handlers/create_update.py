@@ -6,6 +6,7 @@ from typing import Any
 
 from node.errors import Forbidden
 from node.federation.handlers._common import followed_locally, verified_proposal
+from node.federation.handlers.attestation import store_attestation
 from node.federation.handlers.exchange import store_message
 from node.federation.handlers.replies import store_reply
 from node.federation.remote_actors import RemoteActors
@@ -34,6 +35,8 @@ async def _listing(ctx: NodeContext, activity: dict[str, Any], *, must_exist: bo
 
 
 async def handle_create(ctx: NodeContext, activity: dict[str, Any]) -> str:
+    if (outcome := await store_attestation(ctx, activity)) is not None:
+        return outcome
     obj = activity.get("object")
     if isinstance(obj, dict) and has_type(obj, "Proposal"):
         return await _listing(ctx, activity, must_exist=False)

@@ -8,6 +8,7 @@ from node.errors import Forbidden
 from node.federation.policy import host_of
 from node.federation.remote_listings import delete_remote_listing
 from node.services.context import NodeContext
+from node.timeutil import now_text
 from protocol.normalize import id_of
 
 
@@ -25,6 +26,12 @@ async def handle_delete(ctx: NodeContext, activity: dict[str, Any]) -> str:
             for follow in await tx.list_follows(followee_iri=actor, state=None, limit=10_000):
                 await tx.delete_follow(follow.id)
             return "applied: account removed"
+        attestation = await tx.get_attestation(target)
+        if attestation is not None:
+            if attestation.issuer_iri != actor:
+                raise Forbidden("only its issuer may withdraw an attestation")
+            withdrawn = await tx.withdraw_attestation(target, actor, now_text())
+            return "applied: attestation withdrawn" if withdrawn else "ignored: already withdrawn"
         listing = await tx.get_listing_by_iri(target)
         if listing is not None and listing.author_iri != actor:
             raise Forbidden("only a listing's author may delete it")
