@@ -23,6 +23,7 @@ async def _local_listing(
 ) -> tuple[Listing, Member] | None:
     if exchange.listing_seq is None:
         return None
+    await session.lock_listing(exchange.listing_seq)
     listing = await session.get_listing_by_seq(exchange.listing_seq)
     if listing is None or listing.member_id is None or listing.deleted_at is not None:
         return None

@@ -86,6 +86,7 @@ def _affected_rows(status: str) -> int:
 
 class PostgresSession(Session):
     claim_lock_clause = " FOR UPDATE SKIP LOCKED"
+    row_lock_clause = " FOR UPDATE"
 
     def __init__(self, connection: asyncpg.Connection) -> None:
         self._connection = connection

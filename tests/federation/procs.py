@@ -302,6 +302,30 @@ async def check_received_once(
     assert sorted(await search_titles(api)) == sorted(titles)
 
 
+async def in_flight(sender_db: Path, receiver_db: Path) -> set[str]:
+    """Activities the receiver stored whose delivery the sender has not recorded."""
+    sending = await db_rows(sender_db, "SELECT activity_iri FROM deliveries"
+                            " WHERE state = 'sending'")
+    stored = await db_rows(receiver_db, "SELECT iri FROM inbox_activities")
+    return {row[0] for row in sending} & {row[0] for row in stored}
+
+
+async def follow(
+    api: Callable[..., Awaitable[tuple[int, Any]]], token: str, target: str,
+    step: Callable[[], Awaitable[object]],
+) -> None:
+    """Follow ``target`` and wait for the Accept; ``step`` drives the in-process node."""
+    status, body = await api("POST", "/api/v1/follows", token, json={"target": target})
+    assert status == 201, body
+
+    async def accepted() -> bool:
+        await step()
+        _, following = await api("GET", "/api/v1/following", token)
+        return [item["state"] for item in following["items"]] == ["accepted"]
+
+    await wait_until(accepted, within=20, what=f"{target} to accept the follow")
+
+
 async def _holds(condition: Callable[[], bool | Awaitable[bool]]) -> bool:
     result = condition()
     return await result if inspect.isawaitable(result) else result

@@ -7,12 +7,11 @@ from __future__ import annotations
 import asyncio
 import random
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
 
 import aiohttp
 import pytest
@@ -30,6 +29,8 @@ from tests.federation.procs import (
     check_received_once,
     check_sent_once,
     db_rows,
+    follow,
+    in_flight,
     integrity,
     lapse_claims,
     listing,
@@ -46,22 +47,6 @@ async def cleanup() -> AsyncIterator[AsyncExitStack]:
     """Whatever a test starts it registers here, so a failure kills it too."""
     async with AsyncExitStack() as stack:
         yield stack
-
-
-async def follow(
-    api: Callable[..., Awaitable[tuple[int, Any]]], token: str, target: str,
-    step: Callable[[], Awaitable[object]],
-) -> None:
-    """Follow ``target`` and wait for the Accept; ``step`` drives the in-process node."""
-    status, body = await api("POST", "/api/v1/follows", token, json={"target": target})
-    assert status == 201, body
-
-    async def accepted() -> bool:
-        await step()
-        _, following = await api("GET", "/api/v1/following", token)
-        return [item["state"] for item in following["items"]] == ["accepted"]
-
-    await wait_until(accepted, within=20, what=f"{target} to accept the follow")
 
 
 @pytest.mark.spec("Kula delivery: crash recovery (sender)")
@@ -110,12 +95,15 @@ async def test_sender_killed_mid_burst_delivers_every_activity_once(
         (409, 2)}
 
 
-async def in_flight(sender_db: Path, receiver_db: Path) -> set[str]:
-    """Activities the receiver stored whose delivery the sender has not recorded."""
-    sending = await db_rows(sender_db, "SELECT activity_iri FROM deliveries"
-                            " WHERE state = 'sending'")
-    stored = await db_rows(receiver_db, "SELECT iri FROM inbox_activities")
-    return {row[0] for row in sending} & {row[0] for row in stored}
+class SteppedClock:
+    """The sender's delivery clock: real time plus an offset the test moves
+    forward, instead of waiting out backoffs."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    def __call__(self) -> datetime:
+        return utc_now() + self.offset
 
 
 class KillReceiverAfter:
@@ -151,9 +139,8 @@ async def test_receiver_killed_mid_burst_processes_every_accepted_activity_once(
     bob = await b.member("bob")
     await a.start()
     await b.serve()
-    offset = timedelta(0)
-    # The sender's delivery clock: moved forward instead of waiting out backoffs.
-    worker = DeliveryWorker(clock=lambda: utc_now() + offset)
+    clock = SteppedClock()
+    worker = DeliveryWorker(clock=clock)
     set_worker(a.ctx, worker)
     alice = await a.member("alice")
     await follow(b.api, bob, f"alice@{a.host}", lambda: settle(a))
@@ -175,8 +162,14 @@ async def test_receiver_killed_mid_burst_processes_every_accepted_activity_once(
 
     await lapse_claims(b.database)
     await b.serve()
-    offset = timedelta(hours=1)  # past every backoff and the breaker's cool-down
-    await settle(a)
+
+    async def sender_drained() -> bool:
+        # Past every backoff, the breaker's cool-down and its probe's wait.
+        clock.offset += timedelta(hours=1)
+        await settle(a)
+        return await queue_drained(a.data_dir / "kula.sqlite3")
+
+    await wait_until(sender_drained, within=30, what="the sender to deliver the rest")
 
     async def all_processed() -> bool:
         rows = await db_rows(b.database, "SELECT count(*) FROM inbox_activities"
@@ -228,7 +221,6 @@ async def test_backup_killed_midway_leaves_no_partial_archive(
         await backup.spawn()
         await wait_until(stage(folder), within=30, interval=0.01, what=f"{stage.__name__}")
         await backup.kill()
-        print("BACKUP", trial, output.exists(), sorted(str(p.relative_to(folder)) for p in folder.rglob("*")))
         assert await integrity(node.database) == "ok"
         if output.exists():
             # Killed after the rename: then the archive must be whole.
@@ -306,7 +298,6 @@ async def test_migrate_killed_midway_leaves_a_consistent_schema(
         await migrate.kill()
         assert await integrity(node.database) == "ok"
         version, present = await _schema_state(node.database)
-        print("MIGRATE", trial, version, len(present))
         # Each migration is there whole, with its record, or not at all.
         assert present == schemas[version], (trial, version)
         out = await run_kula("migrate", "--data", str(node.data_dir))

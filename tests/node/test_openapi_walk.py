@@ -14,6 +14,7 @@ from conftest import TestMember as Caller
 from helpers import listing_body, png_bytes
 from jsonschema import Draft202012Validator
 from test_openapi import fetch_document, resolve
+from walk_exchanges import walk_exchanges
 
 
 class ApiWalk:
@@ -219,6 +220,7 @@ async def test_real_answers_match_the_document(
     await walk_listings(api, admin, bob)
     await walk_follows(api, admin, bob)
     await walk_federation_admin(api, admin, bob)
+    await walk_exchanges(api, admin, bob)
     await walk_discovery(api)
 
     # The last ones end the session or spend the auth rate limit.

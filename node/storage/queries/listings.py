@@ -22,6 +22,14 @@ def listing_from_row(row: Row, categories: tuple[str, ...], image_ids: tuple[str
 
 
 class ListingQueries(QueryBase):
+    #: PostgreSQL appends ``FOR UPDATE``; SQLite's single writer needs nothing.
+    row_lock_clause = ""
+
+    async def lock_listing(self, seq: int) -> None:
+        """Hold a listing's row until the transaction ends, so two exchanges
+        cannot both take its last item or the same dates."""
+        await self._one(f"SELECT seq FROM listings WHERE seq = ?{self.row_lock_clause}", (seq,))
+
     async def insert_listing(self, listing: Listing) -> int:
         """Store a listing with its categories and images; return its ``seq``."""
         values = asdict(listing)
