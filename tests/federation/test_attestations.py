@@ -167,6 +167,7 @@ async def test_forged_unrelated_and_unsigned_attestations_are_refused(
     unrelated = credential(mallory, a.actor("alice"), agreement, 1, "2")
     status, listing = await a.api("POST", "/api/v1/listings", alice, json={
         **SALE, "title": "Second machine"})
+    assert status == 201
     await b.api("GET", "/api/v1/lookup/listing", bob, params={"iri": listing["iri"]})
     status, pending = await b.api("POST", "/api/v1/exchanges", bob,
                                   json={"listing": listing["iri"]})
