@@ -217,6 +217,10 @@ KULA_TERMS: MappingProxyType[str, str] = MappingProxyType({
         "when the resource can be handed over or used."
     ),
     "AvailabilityWindow": "A time window with AS startTime and endTime (xsd:dateTime).",
+    "attestations": (
+        "On an actor: the OrderedCollection of the reputation attestations about and by "
+        "it, so another node (or the member's new node after a Move) can collect them."
+    ),
     "booked": (
         "On a Proposal: a list of AvailabilityWindow objects already promised to agreed "
         "exchanges (rentals, loans, dated shares); an offer overlapping one is refused."

@@ -29,7 +29,7 @@ log = logging.getLogger("kula.inbox")
 #: Activity types with an inbound handler; anything else is recorded and refused.
 SUPPORTED_TYPES = frozenset({
     "Follow", "Accept", "Reject", "Undo", "Create", "Update", "Delete", "Announce", "Offer",
-    "Handover", "Return", "Complete", "Cancel", "NoShow", "Dispute",
+    "Handover", "Return", "Complete", "Cancel", "NoShow", "Dispute", "Move",
 })
 
 

@@ -7,10 +7,10 @@ from typing import Any
 
 from node.errors import NotFound, ValidationFailed
 from node.federation.fetch import fetch_json
-from node.federation.handlers._common import verified_proposal
 from node.federation.policy import host_of, require_host_allowed
 from node.federation.remote_actors import RemoteActors
 from node.federation.remote_listings import store_remote_listing
+from node.federation.verification import verified_proposal
 from node.federation.webfinger import resolve_handle
 from node.services.actors import instance_actor, local_actor_by_iri
 from node.services.context import NodeContext

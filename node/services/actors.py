@@ -67,7 +67,7 @@ def member_document(ctx: NodeContext, member: Member) -> dict:
     local = member_actor(ctx, member)
     public_key, assertion = _keys(local)
     urls = ctx.urls
-    return actor(
+    document = actor(
         type="Person",
         id=local.iri,
         preferred_username=member.username,
@@ -80,10 +80,14 @@ def member_document(ctx: NodeContext, member: Member) -> dict:
         following=urls.following(member.username),
         shared_inbox=urls.shared_inbox,
         manually_approves_followers=member.manually_approves_followers,
+        also_known_as=member.aliases,
+        moved_to=member.moved_to,
         published=member.created_at,
         public_key=public_key,
         assertion_method=assertion,
     )
+    document["attestations"] = f"{local.iri}/attestations"
+    return document
 
 
 def community_document(ctx: NodeContext, keys: NodeKeys) -> dict:

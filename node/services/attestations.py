@@ -16,6 +16,7 @@ from node.keys import load_ed25519_private
 from node.services.actors import member_actor
 from node.services.context import NodeContext
 from node.services.exchange_state import other_party, role_of
+from node.services.listing_terms import text_to_html
 from node.services.outbox import new_activity_iri, publish_activity
 from node.storage.base import Session
 from node.storage.records import Attestation, Member
@@ -125,3 +126,33 @@ def roles_match(exchange_roles: dict[str, str], record: Attestation) -> bool:
         exchange_roles.get(record.issuer_iri) == record.issuer_role
         and exchange_roles.get(record.subject_iri) == record.subject_role
     )
+
+
+async def reply(ctx: NodeContext, member: Member, attestation_iri: str, text: str) -> str:
+    """The subject answers an attestation about them, in public."""
+    if not 0 < len(text.strip()) <= 2000:
+        raise ValidationFailed("a reply is 1 to 2000 characters",
+                               errors=[{"pointer": "/content", "reason": "length"}])
+    actor = member_actor(ctx, member)
+    async with ctx.storage.transaction() as tx:
+        record = await tx.get_attestation(attestation_iri)
+        if record is None or record.subject_iri != actor.iri:
+            raise NotFound("no attestation about you with that id")
+        now = now_text()
+        note_iri = f"{ctx.urls.base}/notes/{new_id()}"
+        note = {
+            **builders.private_message(
+                id=note_iri, author=actor.iri, recipient=record.issuer_iri,
+                content=text_to_html(text), in_reply_to=attestation_iri, published=now,
+            ),
+            "to": ["https://www.w3.org/ns/activitystreams#Public"],
+            "cc": [ctx.urls.followers(member.username), record.issuer_iri],
+        }
+        await tx.save_attestation_reply(attestation_iri, note_iri, actor.iri, text, now)
+        _, create_iri = new_activity_iri(ctx)
+        activity = builders.create(
+            id=create_iri, actor=actor.iri, object=note, to=note["to"], cc=note["cc"],
+            published=now,
+        )
+        await publish_activity(ctx, tx, actor, activity)
+    return note_iri

@@ -40,10 +40,13 @@ async def reputation_of(ctx: NodeContext, subject: str) -> Reputation:
     async with ctx.storage.read() as session:
         held = await session.all_current_attestations()
         members = await session.list_members(limit=100_000)
+        # Attestations about accounts that verifiably moved here count for the new one.
+        former = set(await session.former_identities(subject))
     seeds = {ctx.urls.actor(member.username) for member in members if member.active}
     ratings = [
         Rating(
-            attestation_id=record.iri, issuer=record.issuer_iri, subject=record.subject_iri,
+            attestation_id=record.iri, issuer=record.issuer_iri,
+            subject=subject if record.subject_iri in former else record.subject_iri,
             agreement=record.agreement_iri, rating=record.rating,
             issued_at=parse_text(record.valid_from),
         )

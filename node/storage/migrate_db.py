@@ -53,6 +53,8 @@ TABLES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("exchange_messages", ("iri",)),
     ("notifications", ("id",)),
     ("attestations", ("iri",)),
+    ("actor_moves", ("old_iri",)),
+    ("attestation_replies", ("attestation_iri",)),
 )
 #: Tables a backend keeps for itself: migration bookkeeping and the search index.
 _NOT_COPIED = ("schema_migrations", "listings_fts", "sqlite_")

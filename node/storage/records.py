@@ -3,6 +3,7 @@ them into ActivityPub documents or API bodies is the services' job."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,14 @@ class Member:
     rsa_private_pem: str
     ed25519_private_pem: str
     created_at: str
+    #: JSON list of actor IRIs this member also is (ActivityPub alsoKnownAs).
+    also_known_as: str = "[]"
+    #: Where the member moved to, once they have.
+    moved_to: str | None = None
+
+    @property
+    def aliases(self) -> list[str]:
+        return list(json.loads(self.also_known_as or "[]"))
 
     @property
     def active(self) -> bool:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from node.errors import Forbidden
-from node.services import accounts, invites, tokens
+from node.services import accounts, invites, moves, tokens
 from node.typedefs import context_key, settings_key
 from node.web.representations import invite_json, member_json, token_json
 from node.web.requests import SESSION_COOKIE, limit_auth, read_json, require
@@ -83,6 +83,8 @@ async def update_me(request: web.Request) -> web.Response:
     body = await read_json(request, "api-profile-update-request")
     ctx = request.app[context_key]
     member = principal.member
+    if "also_known_as" in body:
+        await moves.set_aliases(ctx, member, body["also_known_as"])
     async with ctx.storage.transaction() as tx:
         await tx.update_member_profile(
             member.id,
@@ -106,6 +108,15 @@ async def change_password(request: web.Request) -> web.Response:
         request.app[context_key], principal.member, body["current_password"], body["new_password"]
     )
     return web.Response(status=204)
+
+
+@routes.post("/api/v1/me/move")
+async def move_account(request: web.Request) -> web.Response:
+    principal = await require(request, "write")
+    body = await read_json(request, "api-move-request")
+    ctx = request.app[context_key]
+    new_iri = await moves.move(ctx, principal.member, body["target"])
+    return web.json_response({"moved_to": new_iri})
 
 
 @routes.get("/api/v1/tokens")

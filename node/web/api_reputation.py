@@ -16,7 +16,9 @@ from node.web.requests import read_json, require
 routes = web.RouteTableDef()
 
 
-def attestation_json(record: Attestation) -> dict[str, Any]:
+def attestation_json(
+    record: Attestation, answer: tuple[str, str] | None = None
+) -> dict[str, Any]:
     return {
         "iri": record.iri,
         "issuer": record.issuer_iri,
@@ -31,6 +33,7 @@ def attestation_json(record: Attestation) -> dict[str, Any]:
         "withdrawn": record.withdrawn_at is not None,
         # Only attestations whose proof and agreement checked out are ever stored.
         "verified": True,
+        "reply": None if answer is None else {"content": answer[0], "published": answer[1]},
     }
 
 
@@ -60,12 +63,25 @@ async def member_attestations(request: web.Request) -> web.Response:
     member = await accounts.get_member_by_username(ctx, request.match_info["username"])
     iri = ctx.urls.actor(member.username)
     async with ctx.storage.read() as session:
-        received = await session.attestations_about([iri])
-        given = await session.attestations_by(iri)
-    return web.json_response({
-        "received": [attestation_json(r) for r in received],
-        "given": [attestation_json(r) for r in given],
-    })
+        received = [
+            attestation_json(r, await session.attestation_reply(r.iri))
+            for r in await session.attestations_about([iri])
+        ]
+        given = [
+            attestation_json(r, await session.attestation_reply(r.iri))
+            for r in await session.attestations_by(iri)
+        ]
+    return web.json_response({"received": received, "given": given})
+
+
+@routes.post("/api/v1/attestation-replies")
+async def answer_attestation(request: web.Request) -> web.Response:
+    principal = await require(request, "write")
+    body = await read_json(request, "api-attestation-reply-request")
+    note_iri = await attestations.reply(
+        request.app[context_key], principal.member, body["attestation"], body["content"]
+    )
+    return web.json_response({"iri": note_iri}, status=201)
 
 
 @routes.get("/api/v1/reputation")

@@ -18,6 +18,8 @@ def member_json(ctx: NodeContext, member: Member, *, private: bool = False) -> d
         "handle": f"{member.username}@{ctx.settings.public_host}",
         "created_at": member.created_at,
         "manually_approves_followers": member.manually_approves_followers,
+        "also_known_as": member.aliases,
+        "moved_to": member.moved_to,
     }
     if private:
         body["is_admin"] = member.is_admin

@@ -183,3 +183,26 @@ async def test_forged_unrelated_and_unsigned_attestations_are_refused(
     assert "parties" in (results[1][1] or "")
     async with c.ctx.storage.read() as session:
         assert await session.attestations_about([a.actor("alice")]) == []
+
+
+@pytest.mark.spec("Kula SPEC §11: the subject answers an attestation in public")
+async def test_subject_answers_an_attestation_across_nodes(
+    trio: tuple[Node, Node, Node],
+) -> None:
+    a, b, _ = trio
+    alice, bob = await a.member("alice"), await b.member("bob")
+    exchange = await completed_sale(a, b, alice, bob)
+    status, issued = await b.api(
+        "POST", f"/api/v1/exchanges/{exchange['id']}/attestation", bob,
+        json={"rating": 2, "comment": "Late"},
+    )
+    await settle(a, b)
+    status, answered = await a.api("POST", "/api/v1/attestation-replies", alice, json={
+        "attestation": issued["iri"], "content": "The bus was cancelled, sorry!"})
+    assert status == 201, answered
+    await settle(a, b)
+    status, on_b = await b.api("GET", "/api/v1/members/bob/attestations")
+    assert on_b["given"][0]["reply"]["content"] == "The bus was cancelled, sorry!"
+    status, refused = await b.api("POST", "/api/v1/attestation-replies", bob, json={
+        "attestation": issued["iri"], "content": "I answer my own?"})
+    assert status == 404

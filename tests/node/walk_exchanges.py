@@ -56,6 +56,10 @@ async def walk_exchanges(api: Any, admin: Caller, bob: dict[str, str]) -> None:
                            json={"rating": 5, "comment": "Great"}, expect=201)
     await api.call("POST", attest, path={"exchange_id": deal["id"]}, headers=admin.auth,
                    json={"rating": 4}, expect=201)
+    await api.call("POST", "/api/v1/attestation-replies", headers=admin.auth, expect=201,
+                   json={"attestation": given["iri"], "content": "Thank you!"})
+    await api.call("POST", "/api/v1/attestation-replies", headers=bob, expect=404,
+                   json={"attestation": given["iri"], "content": "Not mine to answer"})
     withdraw = "/api/v1/attestations/{attestation_id}"
     attestation_id = {"attestation_id": given["iri"].rsplit("/", 1)[-1]}
     await api.call("DELETE", withdraw, path=attestation_id, headers=bob, expect=204)
@@ -64,6 +68,9 @@ async def walk_exchanges(api: Any, admin: Caller, bob: dict[str, str]) -> None:
                    path={"username": admin.member.username}, expect=200)
     await api.call("GET", "/api/v1/reputation", params={"actor": given["subject"]}, expect=200)
     await api.call("GET", "/api/v1/reputation", expect=422)
+    # A move needs the target to list this account as an alias first.
+    await api.call("POST", "/api/v1/me/move", headers=bob, json={"target": given["subject"]},
+                   expect=403)
     notes = await api.call("GET", "/api/v1/notifications", headers=admin.auth, expect=200)
     await api.call("POST", "/api/v1/notifications/read", headers=admin.auth,
                    json={"up_to": max((n["id"] for n in notes["items"]), default=0)},

@@ -15,6 +15,7 @@ from node.federation.handlers import (
     delete,
     exchange,
     follow,
+    move,
     responses,
     undo,
 )
@@ -32,5 +33,6 @@ HANDLERS: dict[str, Handler] = {
     "Delete": delete.handle_delete,
     "Announce": announce.handle_announce,
     "Offer": exchange.handle_offer,
+    "Move": move.handle_move,
     **{kind: exchange.handle_lifecycle for kind in exchange.LIFECYCLE_TYPES},
 }

@@ -9,9 +9,9 @@ from typing import Any
 
 from node.errors import Forbidden
 from node.federation.fetch import FetchError, fetch_json
-from node.federation.handlers._common import followed_locally, verified_proposal
 from node.federation.policy import host_of
 from node.federation.remote_listings import delete_remote_listing, store_remote_listing
+from node.federation.verification import followed_locally, verified_proposal
 from node.services.actors import instance_actor
 from node.services.context import NodeContext
 from node.workers.jobs import RetryLater

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from node.errors import Forbidden
-from node.federation.handlers._common import followed_locally, verified_proposal
 from node.federation.handlers.attestation import store_attestation
 from node.federation.handlers.exchange import store_message
 from node.federation.handlers.replies import store_reply
 from node.federation.remote_actors import RemoteActors
 from node.federation.remote_listings import store_remote_listing
+from node.federation.verification import followed_locally, verified_proposal
 from node.services.context import NodeContext
 from protocol.normalize import has_type, id_of
 

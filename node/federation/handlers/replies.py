@@ -26,6 +26,15 @@ async def store_reply(ctx: NodeContext, activity: dict[str, Any]) -> str:
     if not target or not note_iri or author != actor or host_of(note_iri) != host_of(actor or ""):
         return "ignored: not a reply by its author"
     async with ctx.storage.transaction() as tx:
+        attestation = await tx.get_attestation(target)
+        if attestation is not None:
+            if attestation.subject_iri != author:
+                return "ignored: only an attestation's subject answers it here"
+            text = html_to_text(plain_text(note, "content") or "")[:MAX_REPLY_CHARS]
+            await tx.save_attestation_reply(
+                target, note_iri, author, text, note.get("published") or now_text()
+            )
+            return "applied: answer to an attestation"
         listing = await tx.get_listing_by_iri(target)
         if listing is None or listing.member_id is None or listing.deleted_at is not None:
             return "ignored: not a reply to a listing here"

@@ -68,3 +68,23 @@ class AttestationQueries(QueryBase):
             "SELECT * FROM attestations WHERE withdrawn_at IS NULL ORDER BY valid_from, iri"
         )
         return [_attestation(row) for row in rows]
+
+    async def save_attestation_reply(
+        self, attestation_iri: str, note_iri: str, author_iri: str, content: str, published: str
+    ) -> None:
+        """The subject's answer; a new one replaces the old."""
+        await self._exec(
+            "INSERT INTO attestation_replies (attestation_iri, note_iri, author_iri, content,"
+            " published) VALUES (?, ?, ?, ?, ?) ON CONFLICT (attestation_iri) DO UPDATE SET"
+            " note_iri = excluded.note_iri, content = excluded.content,"
+            " published = excluded.published",
+            (attestation_iri, note_iri, author_iri, content, published),
+        )
+
+    async def attestation_reply(self, attestation_iri: str) -> tuple[str, str] | None:
+        """(content, published) of the subject's answer to an attestation, if any."""
+        row = await self._one(
+            "SELECT content, published FROM attestation_replies WHERE attestation_iri = ?",
+            (attestation_iri,),
+        )
+        return None if row is None else (row["content"], row["published"])

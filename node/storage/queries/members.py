@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from node.storage.queries._base import QueryBase, Row
 from node.storage.records import Member
 
@@ -89,3 +91,34 @@ class MemberQueries(QueryBase):
         await self._exec(
             "UPDATE members SET suspended_at = ? WHERE id = ?", (suspended_at, member_id)
         )
+
+    async def set_member_aliases(self, member_id: int, also_known_as: list[str]) -> None:
+        await self._exec(
+            "UPDATE members SET also_known_as = ? WHERE id = ?",
+            (json.dumps(also_known_as), member_id),
+        )
+
+    async def set_member_moved_to(self, member_id: int, moved_to: str) -> None:
+        await self._exec("UPDATE members SET moved_to = ? WHERE id = ?", (moved_to, member_id))
+
+    async def record_move(self, old_iri: str, new_iri: str, now: str) -> None:
+        await self._exec(
+            "INSERT INTO actor_moves (old_iri, new_iri, verified_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (old_iri) DO UPDATE SET new_iri = excluded.new_iri,"
+            " verified_at = excluded.verified_at",
+            (old_iri, new_iri, now),
+        )
+
+    async def former_identities(self, new_iri: str) -> list[str]:
+        """Actor IRIs verified to have moved to ``new_iri``, directly or in a chain."""
+        found: list[str] = []
+        frontier = [new_iri]
+        while frontier and len(found) < 20:
+            rows = await self._all(
+                "SELECT old_iri FROM actor_moves WHERE new_iri = ?", (frontier.pop(),)
+            )
+            for row in rows:
+                if row["old_iri"] not in found and row["old_iri"] != new_iri:
+                    found.append(row["old_iri"])
+                    frontier.append(row["old_iri"])
+        return found

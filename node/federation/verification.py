@@ -1,4 +1,5 @@
-"""What several handlers share: proving a listing is its author's."""
+"""Checks shared by inbound handlers and on-demand lookups: proving a listing
+is its author's, and whether anyone here follows an actor."""
 
 from __future__ import annotations
 
