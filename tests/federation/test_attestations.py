@@ -205,4 +205,4 @@ async def test_subject_answers_an_attestation_across_nodes(
     assert on_b["given"][0]["reply"]["content"] == "The bus was cancelled, sorry!"
     status, refused = await b.api("POST", "/api/v1/attestation-replies", bob, json={
         "attestation": issued["iri"], "content": "I answer my own?"})
-    assert status == 404
+    assert status == 404 and refused["type"].endswith("not-found")
