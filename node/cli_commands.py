@@ -18,6 +18,7 @@ from aiohttp import web
 from node import cli_admin, cli_federation, cli_storage
 from node.backup import create_backup, restore_backup
 from node.errors import ConfigError, NodeError
+from node.progress import ProgressMeter, cancel_on_sigterm, command_line_sink
 from node.settings import (
     CONFIG_FILENAME,
     Settings,
@@ -167,7 +168,17 @@ def _configure_backup(parser: argparse.ArgumentParser) -> None:
 async def _backup(args: argparse.Namespace) -> int:
     settings = load_settings(args.data_dir)
     output = Path(args.output).expanduser().resolve()
-    await create_backup(settings, output, progress=_progress_printer("backup"))
+    sink = command_line_sink(sys.stderr, settings.log_format)
+    try:
+        with cancel_on_sigterm():
+            await create_backup(
+                settings, output, ProgressMeter("backup: database", "pages", sink),
+                archive_progress=ProgressMeter("backup: archive", "files", sink),
+            )
+    except asyncio.CancelledError:
+        # Ctrl-C or SIGTERM: the work directory is gone and `output` is untouched.
+        print(f"\nkula: backup interrupted; {output} was not written", file=sys.stderr)
+        return 130
     print(f"backup written to {output}")
     return 0
 
@@ -183,25 +194,18 @@ async def _restore(args: argparse.Namespace) -> int:
     archive = Path(args.archive).expanduser().resolve()
     if not archive.is_file():
         raise ConfigError(f"no archive at {archive}")
-    await restore_backup(archive, args.data_dir, force=args.force)
+    sink = command_line_sink(sys.stderr)
+    try:
+        with cancel_on_sigterm():
+            await restore_backup(
+                archive, args.data_dir, force=args.force,
+                progress=ProgressMeter("restore", "files", sink),
+            )
+    except asyncio.CancelledError:
+        print(f"\nkula: restore interrupted; {args.data_dir} was not changed", file=sys.stderr)
+        return 130
     print(f"restored {archive} into {args.data_dir}")
     return 0
-
-
-def _progress_printer(label: str) -> Callable[[int, int], None]:
-    interactive = sys.stderr.isatty()
-
-    def report(done: int, total: int) -> None:
-        if total <= 0:
-            return
-        percent = 100 * done // total
-        line = f"{label}: {done}/{total} pages ({percent}%)"
-        if interactive:
-            print(f"\r{line}", end="" if done < total else "\n", file=sys.stderr, flush=True)
-        elif done == total:
-            print(line, file=sys.stderr, flush=True)
-
-    return report
 
 
 def _no_options(parser: argparse.ArgumentParser) -> None:
