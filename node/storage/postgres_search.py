@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from node.storage.queries.listings import listing_from_row
 from node.storage.records import SearchHit, SearchQuery
-from node.storage.sqlite_search import bounding_box
+from node.storage.search_filters import listing_filters
 
 if TYPE_CHECKING:
     from node.storage.postgres import PostgresSession
@@ -71,53 +71,11 @@ async def index_listing_postgres(
     )
 
 
-def _filters(query: SearchQuery) -> tuple[list[str], list[Any]]:
-    # Content from blocked hosts disappears from search the moment the block is set.
-    where = [
-        "l.deleted_at IS NULL",
-        "l.origin NOT IN (SELECT host FROM host_policies WHERE policy = 'block')",
-    ]
-    params: list[Any] = []
-    for column, value in (
-        ("l.purpose", query.purpose),
-        ("l.mode", query.mode),
-        ("l.status", query.status),
-        ("l.price_currency", query.currency),
-    ):
-        if value is not None:
-            where.append(f"{column} = ?")
-            params.append(value)
-    if query.category is not None:
-        where.append(
-            "EXISTS (SELECT 1 FROM listing_categories c WHERE c.listing_seq = l.seq"
-            " AND c.category = ?)"
-        )
-        params.append(query.category)
-    if query.min_price is not None:
-        where.append("l.price_amount >= ?")
-        params.append(float(query.min_price))
-    if query.max_price is not None:
-        where.append("coalesce(l.price_amount, 0) <= ?")
-        params.append(float(query.max_price))
-    if query.latitude is not None and query.longitude is not None and query.radius_km is not None:
-        south, north, west, east = bounding_box(query.latitude, query.longitude, query.radius_km)
-        where.append("l.latitude BETWEEN ? AND ?")
-        params.extend([south, north])
-        # A box across the antimeridian is not one longitude range; the exact
-        # distance below still decides.
-        if -180.0 <= west and east <= 180.0:
-            where.append("l.longitude BETWEEN ? AND ?")
-            params.extend([west, east])
-        where.append("kula_distance_km(l.latitude, l.longitude, ?, ?) <= ?")
-        params.extend([query.latitude, query.longitude, float(query.radius_km)])
-    return where, params
-
-
 async def search_listings_postgres(
     session: PostgresSession, query: SearchQuery
 ) -> list[SearchHit]:
     """The SQLite backend's search, answered by PostgreSQL."""
-    where, where_params = _filters(query)
+    where, where_params = listing_filters(query)
     here = (
         [query.latitude, query.longitude]
         if query.latitude is not None and query.longitude is not None

@@ -22,9 +22,8 @@ import aiosqlite
 from node.errors import StorageUnavailable
 from node.storage.base import ProgressCallback, Row, Session, Storage
 from node.storage.records import SearchHit, SearchQuery
+from node.storage.search_filters import EARTH_RADIUS_KM
 from node.storage.sqlite_search import search_listings_sqlite
-
-EARTH_RADIUS_KM = 6371.0088
 
 
 def distance_km(lat1: float | None, lon1: float | None, lat2: float, lon2: float) -> float | None:
