@@ -141,9 +141,12 @@ async def _print_start_hint(app: web.Application, settings: Settings) -> None:
         data = settings.data_dir
         print(
             "No members yet. Create the first administrator and a token:\n"
-            f"  echo 'a long password' | .venv/bin/kula member create admin --admin"
+            f"  echo 'a long password' | .venv/bin/kula member create operator --admin"
             f" --password-stdin --data {data}\n"
-            f"  .venv/bin/kula token create admin --scope admin --data {data}",
+            f"  .venv/bin/kula token create operator --scope admin --data {data}\n"
+            "Then use the token as 'Authorization: Bearer TOKEN' on the API"
+            f" ({settings.url}/api/v1/openapi.json describes it), or log in with"
+            f" POST {settings.url}/api/v1/sessions.",
             flush=True,
         )
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import socket
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,6 +34,14 @@ def walkthrough() -> str:
 
 @pytest.fixture
 def served_node(tmp_path: Path) -> Iterator[tuple[Path, int]]:
+    with serving(tmp_path) as (port, _):
+        yield tmp_path, port
+
+
+@contextlib.contextmanager
+def serving(tmp_path: Path) -> Iterator[tuple[int, list[str]]]:
+    """Run `kula serve` on a fresh data dir; yield its port and the lines of
+    its first-login hint."""
     port = free_port()
     kula = str(VENV_BIN / "kula")
     subprocess.run(
@@ -43,14 +53,19 @@ def served_node(tmp_path: Path) -> Iterator[tuple[Path, int]]:
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
     )
     try:
-        # The node prints this line once it is accepting connections.
+        # The node prints this line once it is accepting connections, then the hint.
         assert server.stdout is not None
         for line in server.stdout:
             if line.startswith("Kula is serving"):
                 break
         else:
             pytest.fail("kula serve exited before it was ready")
-        yield tmp_path, port
+        hint = []
+        for line in server.stdout:
+            hint.append(line.rstrip("\n"))
+            if line.startswith("Then use"):
+                break
+        yield port, hint
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -92,3 +107,22 @@ def test_tampered_listing_fails_verification(served_node: tuple[Path, int]) -> N
     )
     assert result.returncode != 0
     assert "ProofError" in result.stderr or "Proof" in result.stderr
+
+
+def test_first_login_hint_creates_a_working_operator(tmp_path: Path) -> None:
+    with serving(tmp_path) as (port, hint):
+        (tmp_path / ".venv").symlink_to(VENV_BIN.parent)
+        commands = [line.strip() for line in hint if line.startswith("  ")]
+        assert len(commands) == 2, hint
+        result = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", "\n".join(commands)],
+            cwd=tmp_path, capture_output=True, text=True, timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        token = result.stdout.strip().splitlines()[-1]
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/v1/me", headers={"Authorization": f"Bearer {token}"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert b'"is_admin": true' in response.read()
+
