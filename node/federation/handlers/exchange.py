@@ -113,6 +113,13 @@ async def handle_offer(ctx: NodeContext, activity: dict[str, Any]) -> str:
         return "ignored: the offer answers nothing of this node"
     proposal_iri = exchange.proposal_iri if exchange else in_reply_to
     agreement = _check_agreement(activity.get("object"), proposal_iri, sender)
+    if exchange is not None:
+        parties = {exchange.proposer_iri, exchange.responder_iri}
+    else:
+        parties = {listing.author_iri if listing else "", sender}
+    primary = agreement.get("stipulates") or {}
+    if {primary.get("provider"), primary.get("receiver")} != parties:
+        raise Forbidden("the Agreement's provider and receiver must be the two parties")
     if sender not in await signed_by(ctx, agreement, [sender]):
         raise Forbidden("the offered Agreement is not signed by its sender")
     terms = _terms_of(agreement)
