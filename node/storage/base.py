@@ -9,6 +9,7 @@ change behind.
 
 from __future__ import annotations
 
+import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
@@ -110,5 +111,12 @@ class Storage(ABC):
     @abstractmethod
     async def backup_to(self, destination: Path, progress: ProgressCallback | None = None) -> None:
         """Write a consistent snapshot of the live database to ``destination``."""
+
+    async def wait_for_work(self, at_most: float) -> None:
+        """Return once jobs or deliveries may have been queued, or after at most
+        ``at_most`` seconds. Only a hint for idle workers, which query for their
+        work either way; backends that cannot hear other processes return
+        sooner, so those get polled. This default just waits."""
+        await asyncio.sleep(at_most)
 
 

@@ -51,18 +51,21 @@ class WakeUps:
         for event in self._pending.values():
             event.set()
 
-    async def wait(self, timeout: float) -> None:
+    async def wait(self, at_most: float) -> bool:
         """Return on a signal (possibly one received since this task's last
-        wait) or after ``timeout`` seconds, whichever comes first."""
+        wait) or after ``at_most`` seconds, whichever comes first; True when
+        signalled."""
         task = asyncio.current_task()
         assert task is not None, "WakeUps.wait runs inside a task"
         event = self._pending.get(task)
         if event is None:
             event = self._pending[task] = asyncio.Event()
         with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(max(0.0, timeout)):
+            async with asyncio.timeout(max(0.0, at_most)):
                 await event.wait()
+        signalled = event.is_set()
         event.clear()
+        return signalled
 
 
 class AnnouncingQueueQueries(QueueQueries):

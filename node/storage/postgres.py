@@ -5,7 +5,9 @@ rewritten to ``$1..$n`` once per statement, timestamps stay text and booleans
 stay 0/1 (see ``migrations/postgresql/0001_initial.sql``). Every session holds
 one pooled connection; ``transaction()`` wraps it in ``BEGIN`` ... ``COMMIT``,
 and claims of queued work add ``FOR UPDATE SKIP LOCKED`` so several worker
-processes never take the same row.
+processes never take the same row. Queuing work also issues ``NOTIFY
+kula_work`` (delivered on commit), which wakes idle workers in every process
+(:mod:`node.storage.notify`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import asyncpg
 
 from node.errors import ConfigError, StorageUnavailable
 from node.storage.base import ProgressCallback, Row, Session, Storage
+from node.storage.notify import WORK_CHANNEL, AnnouncingQueueQueries, WakeUps, WorkListener
 from node.storage.postgres_search import index_listing_postgres, search_listings_postgres
 from node.storage.records import SearchHit, SearchQuery
 from node.storage.sqlite import migration_files
@@ -84,12 +87,20 @@ def _affected_rows(status: str) -> int:
     return int(last) if last.isdigit() else 0
 
 
-class PostgresSession(Session):
+class PostgresSession(AnnouncingQueueQueries, Session):
     claim_lock_clause = " FOR UPDATE SKIP LOCKED"
     row_lock_clause = " FOR UPDATE"
 
     def __init__(self, connection: asyncpg.Connection) -> None:
         self._connection = connection
+        self._announced = False
+
+    async def _announce_work(self) -> None:
+        # Inside a transaction the server holds the notification until COMMIT
+        # and drops it on ROLLBACK: workers never wake for work that is not there.
+        if not self._announced:
+            await self._connection.execute(f"NOTIFY {WORK_CHANNEL}")
+            self._announced = True
 
     async def _one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         return await self._connection.fetchrow(translate_placeholders(sql), *params)
@@ -128,6 +139,8 @@ class PostgresStorage(Storage):
         self._min_connections = min_connections
         self._max_connections = max_connections
         self._pool: asyncpg.Pool | None = None
+        self._wakeups = WakeUps()
+        self._listener = WorkListener(url, self._wakeups)
 
     def __repr__(self) -> str:
         return f"PostgresStorage({_without_password(self.url)!r})"
@@ -149,6 +162,7 @@ class PostgresStorage(Storage):
             ) from exc
 
     async def close(self) -> None:
+        await self._listener.close()
         if self._pool is not None:
             pool, self._pool = self._pool, None
             await pool.close()
@@ -228,6 +242,11 @@ class PostgresStorage(Storage):
     async def ping(self) -> None:
         async with self._connection() as connection, _translated():
             await connection.fetchval("SELECT 1")
+
+    async def wait_for_work(self, at_most: float) -> None:
+        if await self._listener.ensure_listening():
+            return  # work queued before we listened was not announced to us: look now
+        await self._wakeups.wait(at_most)
 
     async def backup_to(self, destination: Path, progress: ProgressCallback | None = None) -> None:
         raise ConfigError(

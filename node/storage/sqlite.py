@@ -3,6 +3,8 @@
 SQLite allows one writer at a time, so write transactions are serialised by a
 lock in this process and ``BEGIN IMMEDIATE`` across processes; readers use a
 second connection and see the last committed state without waiting.
+Work queued in this process wakes its idle workers once the transaction
+commits; SQLite cannot signal other processes, so their workers poll.
 """
 
 from __future__ import annotations
@@ -21,9 +23,14 @@ import aiosqlite
 
 from node.errors import StorageUnavailable
 from node.storage.base import ProgressCallback, Row, Session, Storage
+from node.storage.notify import AnnouncingQueueQueries, WakeUps
 from node.storage.records import SearchHit, SearchQuery
 from node.storage.search_filters import EARTH_RADIUS_KM
 from node.storage.sqlite_search import search_listings_sqlite
+
+#: Longest idle wait: work queued by another process (a ``kula serve
+#: --no-workers`` beside a ``kula worker``) is only found by looking.
+POLL_SECONDS = 0.5
 
 
 def distance_km(lat1: float | None, lon1: float | None, lat2: float, lon2: float) -> float | None:
@@ -59,9 +66,14 @@ def _translate(exc: sqlite3.Error) -> StorageUnavailable | None:
     return None
 
 
-class SqliteSession(Session):
+class SqliteSession(AnnouncingQueueQueries, Session):
     def __init__(self, connection: aiosqlite.Connection) -> None:
         self._connection = connection
+        #: Set when this session queued work; the storage signals it on commit.
+        self.work_announced = False
+
+    async def _announce_work(self) -> None:
+        self.work_announced = True
 
     async def _one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         async with self._connection.execute(sql, tuple(params)) as cursor:
@@ -101,6 +113,7 @@ class SqliteStorage(Storage):
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
+        self._wakeups = WakeUps()
 
     async def _connect(self) -> aiosqlite.Connection:
         connection = await aiosqlite.connect(self.path, isolation_level=None)
@@ -138,14 +151,17 @@ class SqliteStorage(Storage):
                 await self._writer.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
                 raise (_translate(exc) or exc) from exc
+            session = SqliteSession(self._writer)
             try:
-                yield SqliteSession(self._writer)
+                yield session
                 await self._writer.execute("COMMIT")
             except BaseException as exc:
                 await self._rollback()
                 if isinstance(exc, sqlite3.Error) and (unavailable := _translate(exc)):
                     raise unavailable from exc
                 raise
+        if session.work_announced:
+            self._wakeups.notify()
 
     async def _rollback(self) -> None:
         assert self._writer is not None
@@ -208,6 +224,9 @@ class SqliteStorage(Storage):
 
     async def backup_to(self, destination: Path, progress: ProgressCallback | None = None) -> None:
         await asyncio.to_thread(backup_sqlite_file, self.path, destination, progress)
+
+    async def wait_for_work(self, at_most: float) -> None:
+        await self._wakeups.wait(min(at_most, POLL_SECONDS))
 
 
 def backup_sqlite_file(

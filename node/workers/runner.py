@@ -18,12 +18,21 @@ from node.workers.jobs import JobHandler, run_jobs_once
 log = logging.getLogger("kula.workers")
 
 
+#: Longest an idle queue step waits for a wake-up before looking anyway: work
+#: that nobody announces (a retry coming due, a dead worker's lock lapsing)
+#: is still found this soon.
+MAX_QUEUE_IDLE_SECONDS = 5.0
+
+
 @dataclass(frozen=True)
 class PeriodicStep:
     name: str
     run: Callable[[NodeContext], Awaitable[int]]
     #: Seconds to wait after a cycle that found nothing to do.
     idle_interval: float
+    #: Whether queuing work announces it (``Storage.wait_for_work``), so an idle
+    #: cycle waits for that rather than sleeping the whole interval.
+    woken_by_queue: bool = False
 
 
 JOB_HANDLERS: dict[str, JobHandler] = {
@@ -37,8 +46,8 @@ async def run_jobs(ctx: NodeContext) -> int:
 
 
 STEPS: tuple[PeriodicStep, ...] = (
-    PeriodicStep("jobs", run_jobs, idle_interval=0.5),
-    PeriodicStep("deliveries", deliver_due, idle_interval=0.5),
+    PeriodicStep("jobs", run_jobs, MAX_QUEUE_IDLE_SECONDS, woken_by_queue=True),
+    PeriodicStep("deliveries", deliver_due, MAX_QUEUE_IDLE_SECONDS, woken_by_queue=True),
     PeriodicStep("listing-expiry", expiry.expire_due_listings, idle_interval=60.0),
 )
 
@@ -68,7 +77,12 @@ async def _loop(ctx: NodeContext, step: PeriodicStep) -> None:
             log.exception("worker step failed", extra={"step": step.name})
             done = 0
         # Busy steps go again at once; idle ones wait.
-        await asyncio.sleep(0 if done else step.idle_interval)
+        if done:
+            await asyncio.sleep(0)
+        elif step.woken_by_queue:
+            await ctx.storage.wait_for_work(step.idle_interval)
+        else:
+            await asyncio.sleep(step.idle_interval)
 
 
 @contextlib.asynccontextmanager

@@ -40,6 +40,8 @@ PENDING_JOB_STATES = ("new", "running", "retrying")
 TITLE_WORD = "Crashkit"
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+#: A node's ``api(method, path, token, **kwargs)``, in-process or served.
+Api = Callable[..., Awaitable[tuple[int, Any]]]
 
 
 def _open_log(path: Path) -> IO[bytes]:
@@ -122,9 +124,6 @@ class KulaProcess:
         if process.returncode is None:
             process.kill()
         await process.wait()
-
-    def log_tail(self) -> str:
-        return _tail(self.log_path)
 
 
 @dataclass
@@ -266,7 +265,7 @@ def listing(number: int) -> dict[str, Any]:
     }
 
 
-async def search_titles(api: Callable[..., Awaitable[tuple[int, Any]]]) -> list[str]:
+async def search_titles(api: Api) -> list[str]:
     """Every listing title a node's search finds for :data:`TITLE_WORD`."""
     status, body = await api("GET", f"/api/v1/search?q={TITLE_WORD}&status=any&limit=100")
     assert status == 200, body
@@ -289,7 +288,7 @@ async def check_sent_once(sender_db: Path, author: str) -> tuple[list[str], list
 
 
 async def check_received_once(
-    receiver_db: Path, api: Callable[..., Awaitable[tuple[int, Any]]],
+    receiver_db: Path, api: Api,
     creates: list[str], titles: list[str],
 ) -> None:
     """Assert the receiver stored each Create once, processed each, and lists
@@ -311,7 +310,7 @@ async def in_flight(sender_db: Path, receiver_db: Path) -> set[str]:
 
 
 async def follow(
-    api: Callable[..., Awaitable[tuple[int, Any]]], token: str, target: str,
+    api: Api, token: str, target: str,
     step: Callable[[], Awaitable[object]],
 ) -> None:
     """Follow ``target`` and wait for the Accept; ``step`` drives the in-process node."""

@@ -12,9 +12,10 @@ class KeyQueries(QueryBase):
         return None if row is None else NodeKeys(**dict(row))
 
     async def insert_node_keys(self, keys: NodeKeys) -> None:
+        """Store keys unless another process stored some first (theirs win)."""
         await self._exec(
             "INSERT INTO node_keys (name, rsa_private_pem, ed25519_private_pem, created_at)"
-            " VALUES (?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?) ON CONFLICT (name) DO NOTHING",
             (keys.name, keys.rsa_private_pem, keys.ed25519_private_pem, keys.created_at),
         )
 
