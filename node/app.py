@@ -8,6 +8,7 @@ from aiohttp import web
 
 from node.bootstrap import ensure_node_actors
 from node.federation.http import FederationHttp
+from node.metrics import NodeMetrics
 from node.ratelimit import RateLimiter
 from node.services.context import NodeContext
 from node.settings import Settings
@@ -15,6 +16,7 @@ from node.storage import create_storage
 from node.typedefs import (
     auth_limiter_key,
     context_key,
+    metrics_key,
     settings_key,
     storage_key,
     write_limiter_key,
@@ -32,9 +34,11 @@ from node.web import (
     health,
     inbox,
     media,
+    metrics,
     openapi,
     wellknown,
 )
+from node.web.metrics import request_metrics_middleware
 from node.web.middleware import access_log_middleware, security_headers_middleware
 from node.web.problems import problem_middleware
 from node.workers.runner import run_background_workers
@@ -45,7 +49,12 @@ _UPLOAD_MARGIN = 64 * 1024
 
 def create_app(settings: Settings, *, run_workers: bool | None = None) -> web.Application:
     app = web.Application(
-        middlewares=[access_log_middleware, problem_middleware, security_headers_middleware],
+        middlewares=[
+            request_metrics_middleware,
+            access_log_middleware,
+            problem_middleware,
+            security_headers_middleware,
+        ],
         client_max_size=max(settings.max_body_bytes, settings.max_image_bytes) + _UPLOAD_MARGIN,
     )
     storage = create_storage(settings)
@@ -55,6 +64,7 @@ def create_app(settings: Settings, *, run_workers: bool | None = None) -> web.Ap
     app[context_key] = context
     app[auth_limiter_key] = RateLimiter(settings.rate_limit_auth_per_minute)
     app[write_limiter_key] = RateLimiter(settings.rate_limit_write_per_minute)
+    app[metrics_key] = NodeMetrics()
 
     async def storage_ctx(app: web.Application) -> AsyncIterator[None]:
         await storage.open()
@@ -76,6 +86,7 @@ def create_app(settings: Settings, *, run_workers: bool | None = None) -> web.Ap
 
     for module in (
         health,
+        metrics,
         wellknown,
         activitypub,
         inbox,

@@ -10,6 +10,7 @@ from node.settings import Settings
 from node.storage.base import Storage
 
 if TYPE_CHECKING:
+    from node.metrics import NodeMetrics
     from node.ratelimit import RateLimiter
     from node.services.context import NodeContext
 
@@ -18,3 +19,4 @@ storage_key = web.AppKey("storage", Storage)
 context_key: web.AppKey[NodeContext] = web.AppKey("context")
 auth_limiter_key: web.AppKey[RateLimiter] = web.AppKey("auth_limiter")
 write_limiter_key: web.AppKey[RateLimiter] = web.AppKey("write_limiter")
+metrics_key: web.AppKey[NodeMetrics] = web.AppKey("metrics")
