@@ -117,6 +117,20 @@ async def test_rental_across_two_nodes(pair: tuple[Node, Node]) -> None:
     status, listed = await a.api("GET", f"/api/v1/listings/{listing['id']}")
     assert listed["booked"] == [] and listed["status"] == "available"
 
+    # Both attest; each node then holds both attestations, with the roles played.
+    for node, token, rating in ((a, alice, 5), (b, bob, 4)):
+        mine = await exchange_on(node, token)
+        status, issued = await node.api(
+            "POST", f"/api/v1/exchanges/{mine['id']}/attestation", token, json={"rating": rating}
+        )
+        assert status == 201, issued
+    await settle(a, b)
+    for node, username in ((a, "alice"), (b, "bob")):
+        status, held = await node.api("GET", f"/api/v1/members/{username}/attestations")
+        roles = {(x["issuer_role"], x["subject_role"], x["rating"])
+                 for x in held["received"] + held["given"]}
+        assert roles == {("owner", "renter", 5), ("renter", "owner", 4)}
+
     status, notes = await a.api("GET", "/api/v1/notifications", alice)
     kinds = [n["summary"].split(" ", 1)[1] for n in notes["items"]]
     assert "made an offer" in kinds and "confirmed the return" in kinds
@@ -191,3 +205,29 @@ async def test_out_of_order_and_wrong_party_actions_are_refused(pair: tuple[Node
     )
     assert status in (409, 422)
     assert await both_states(a, alice, b, bob) == ("offered", "offered")
+
+
+@pytest.mark.spec("Kula exchanges: a swap across two nodes")
+async def test_swap_across_two_nodes(pair: tuple[Node, Node]) -> None:
+    a, b = pair
+    alice, bob = await a.member("alice"), await b.member("bob")
+    listing = await listed_on_a(a, b, alice, bob, {
+        "purpose": "offer", "mode": "swap", "title": "Board game", "wanted": "A puzzle"})
+    status, offered = await b.api("POST", "/api/v1/exchanges", bob,
+                                  json={"listing": listing["iri"], "message": "My 1000-piece?"})
+    assert status == 201, offered
+    assert offered["agreement"]["stipulatesReciprocal"]["satisfies"] == \
+        f"{listing['iri']}#reciprocal"
+    await settle(a, b)
+    steps = [(a, alice, "accept", ("agreed", "agreed")),
+             (b, bob, "handover", ("handed_over", "handed_over")),
+             (b, bob, "complete", ("completed_by_responder", "completed_by_responder")),
+             (a, alice, "complete", ("completed", "completed"))]
+    for node, token, action, expected in steps:
+        mine = await exchange_on(node, token)
+        await act(node, token, mine["id"], action)
+        await settle(a, b)
+        assert await both_states(a, alice, b, bob) == expected, action
+    status, listed = await a.api("GET", f"/api/v1/listings/{listing['id']}")
+    assert listed["status"] == "completed" and listed["quantity"] == 0
+
