@@ -8,7 +8,7 @@ import asyncio
 import os
 import random
 import sqlite3
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -42,12 +42,6 @@ from tests.federation.procs import (
 
 BURST = 40
 
-
-@pytest.fixture
-async def cleanup() -> AsyncIterator[AsyncExitStack]:
-    """Whatever a test starts it registers here, so a failure kills it too."""
-    async with AsyncExitStack() as stack:
-        yield stack
 
 
 @pytest.mark.spec("Kula delivery: crash recovery (sender)")

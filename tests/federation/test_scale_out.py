@@ -14,7 +14,6 @@ import asyncio
 import os
 import sys
 from collections import Counter
-from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
@@ -53,12 +52,6 @@ ANSWERED_BEFORE_HOLDING = 10
 #: Bounds a wait for something that normally takes milliseconds.
 SIGNAL_WITHIN = 10.0
 
-
-@pytest.fixture
-async def cleanup() -> AsyncIterator[AsyncExitStack]:
-    """Whatever a test starts it registers here, so a failure kills it too."""
-    async with AsyncExitStack() as stack:
-        yield stack
 
 
 # --- wake-ups -----------------------------------------------------------------------------

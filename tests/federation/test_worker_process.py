@@ -4,7 +4,6 @@ worker killed mid-burst is replaced by another that finishes the burst."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from pathlib import Path
 
@@ -28,12 +27,6 @@ from tests.federation.procs import (
 
 BURST = 30
 
-
-@pytest.fixture
-async def cleanup() -> AsyncIterator[AsyncExitStack]:
-    """Whatever a test starts it registers here, so a failure kills it too."""
-    async with AsyncExitStack() as stack:
-        yield stack
 
 
 @pytest.mark.spec("Kula workers: a separate worker process")
