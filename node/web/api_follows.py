@@ -39,24 +39,24 @@ async def create_follow(request: web.Request) -> web.Response:
     return web.json_response(follow_json(record), status=201)
 
 
-@routes.get("/api/v1/following")
-async def list_following(request: web.Request) -> web.Response:
+async def _own_follows(request: web.Request, side: str) -> web.Response:
+    """The caller's follows where they are ``side`` (follower or followee)."""
     principal = await require(request, "read")
     ctx = request.app[context_key]
     iri = ctx.urls.actor(principal.member.username)
     async with ctx.storage.read() as session:
-        found = await session.list_follows(follower_iri=iri, state=None, limit=1000)
+        found = await session.list_follows(**{f"{side}_iri": iri}, state=None, limit=1000)
     return web.json_response({"items": [follow_json(f) for f in found]})
+
+
+@routes.get("/api/v1/following")
+async def list_following(request: web.Request) -> web.Response:
+    return await _own_follows(request, "follower")
 
 
 @routes.get("/api/v1/followers")
 async def list_followers(request: web.Request) -> web.Response:
-    principal = await require(request, "read")
-    ctx = request.app[context_key]
-    iri = ctx.urls.actor(principal.member.username)
-    async with ctx.storage.read() as session:
-        found = await session.list_follows(followee_iri=iri, state=None, limit=1000)
-    return web.json_response({"items": [follow_json(f) for f in found]})
+    return await _own_follows(request, "followee")
 
 
 @routes.delete("/api/v1/follows/{follow_id}")

@@ -17,6 +17,7 @@ import inspect
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -405,3 +406,16 @@ class GatedNode(Node):
         await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
         self.session = aiohttp.ClientSession(base_url=self.url)
         return self
+
+
+def sender_and_gated_receiver(
+    root: Path, cleanup: AsyncExitStack, gate: InboxGate | None = None
+) -> tuple[ServedNode, GatedNode]:
+    """Sender A (run as processes) and receiver B (in process, its inbox replies
+    held by a gate), both torn down by ``cleanup`` even when a test fails."""
+    sender = ServedNode("a", root)
+    receiver = GatedNode("b", root / "b", gate=gate or InboxGate())
+    cleanup.push_async_callback(sender.close)
+    cleanup.push_async_callback(receiver.stop)
+    cleanup.callback(receiver.gate.open)
+    return sender, receiver

@@ -24,7 +24,6 @@ from node.timeutil import utc_now
 from node.workers.runner import run_jobs
 from tests.federation.harness import Node, settle
 from tests.federation.procs import (
-    GatedNode,
     KulaProcess,
     ServedNode,
     check_received_once,
@@ -37,11 +36,11 @@ from tests.federation.procs import (
     listing,
     queue_drained,
     run_kula,
+    sender_and_gated_receiver,
     wait_until,
 )
 
 BURST = 40
-
 
 
 @pytest.mark.spec("Kula delivery: crash recovery (sender)")
@@ -49,11 +48,7 @@ BURST = 40
 async def test_sender_killed_mid_burst_delivers_every_activity_once(
     tmp_path: Path, cleanup: AsyncExitStack
 ) -> None:
-    a = ServedNode("a", tmp_path)
-    b = GatedNode("b", tmp_path / "b")
-    cleanup.push_async_callback(a.close)
-    cleanup.push_async_callback(b.stop)
-    cleanup.callback(b.gate.open)
+    a, b = sender_and_gated_receiver(tmp_path, cleanup)
     await a.init()
     alice = await a.member("alice")
     await a.serve()

@@ -32,15 +32,14 @@ from tests.federation.procs import (
     LONG_AGO,
     PENDING_DELIVERY_STATES,
     PENDING_JOB_STATES,
-    GatedNode,
     Handler,
     InboxGate,
     KulaProcess,
-    ServedNode,
     check_received_once,
     db_rows,
     follow,
     listing,
+    sender_and_gated_receiver,
     wait_until,
 )
 
@@ -261,13 +260,8 @@ async def applied_creates(database: Path) -> int:
 async def test_two_web_processes_and_two_workers_deliver_each_listing_once(
     tmp_path: Path, postgres_url: str, cleanup: AsyncExitStack
 ) -> None:
-    a = ServedNode("a", tmp_path)
-    b = GatedNode("b", tmp_path / "b", gate=TrackingGate())
-    gate = b.gate
-    assert isinstance(gate, TrackingGate)
-    cleanup.push_async_callback(a.close)
-    cleanup.push_async_callback(b.stop)
-    cleanup.callback(gate.open)
+    gate = TrackingGate()
+    a, b = sender_and_gated_receiver(tmp_path, cleanup, gate)
     await a.init()
     with (a.data_dir / "kula.toml").open("a", encoding="utf-8") as config:
         config.write(f'database_url = "{postgres_url}"\n')

@@ -11,8 +11,6 @@ import pytest
 
 from tests.federation.harness import settle
 from tests.federation.procs import (
-    GatedNode,
-    ServedNode,
     check_received_once,
     check_sent_once,
     db_rows,
@@ -22,11 +20,11 @@ from tests.federation.procs import (
     listing,
     queue_drained,
     search_titles,
+    sender_and_gated_receiver,
     wait_until,
 )
 
 BURST = 30
-
 
 
 @pytest.mark.spec("Kula workers: a separate worker process")
@@ -34,11 +32,7 @@ BURST = 30
 async def test_worker_process_delivers_and_a_replacement_finishes_a_killed_burst(
     tmp_path: Path, cleanup: AsyncExitStack
 ) -> None:
-    a = ServedNode("a", tmp_path)
-    b = GatedNode("b", tmp_path / "b")
-    cleanup.push_async_callback(a.close)
-    cleanup.push_async_callback(b.stop)
-    cleanup.callback(b.gate.open)
+    a, b = sender_and_gated_receiver(tmp_path, cleanup)
     await a.init()
     alice = await a.member("alice")
     await a.serve(workers=False)
