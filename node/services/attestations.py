@@ -15,7 +15,7 @@ from node.ids import new_id
 from node.keys import load_ed25519_private
 from node.services.actors import member_actor
 from node.services.context import NodeContext
-from node.services.exchange_state import other_party, role_of
+from node.services.exchange_state import other_party
 from node.services.listing_terms import text_to_html
 from node.services.outbox import new_activity_iri, publish_activity
 from node.storage.base import Session
@@ -72,7 +72,6 @@ async def issue(
         assert exchange.agreement is not None and exchange.agreement_iri is not None
         roles = party_roles(exchange.agreement)
         subject = other_party(exchange, actor.iri)
-        role_of(exchange, actor.iri)
         previous = await current_for(tx, actor.iri, exchange.agreement_iri)
         now = now_text()
         document = builders.exchange_attestation(

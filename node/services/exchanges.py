@@ -42,7 +42,7 @@ def _sign(local: LocalActor, document: dict[str, Any]) -> dict[str, Any]:
     )
 
 
-async def _listing_for(ctx: NodeContext, session: Session, reference: str) -> Listing:
+async def _listing_for(session: Session, reference: str) -> Listing:
     if reference.startswith(("https://", "http://")):
         listing = await session.get_listing_by_iri(reference)
     else:
@@ -100,7 +100,7 @@ async def make_offer(
     """Answer a listing (here or on another node) with ``Offer{Agreement}``."""
     actor = member_actor(ctx, member)
     async with ctx.storage.transaction() as tx:
-        listing = await _listing_for(ctx, tx, listing_ref)
+        listing = await _listing_for(tx, listing_ref)
         if listing.author_iri == actor.iri:
             raise Forbidden("you cannot answer your own listing")
         check_terms(listing, terms)

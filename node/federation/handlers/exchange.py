@@ -15,7 +15,7 @@ from node.federation.remote_listings import html_to_text
 from node.ids import new_id
 from node.services.actors import local_actor_by_iri
 from node.services.context import NodeContext
-from node.services.exchange_state import apply_activity, notify_party, role_of
+from node.services.exchange_state import apply_activity, notify_party, other_party, role_of
 from node.services.exchange_terms import Terms, check_terms
 from node.services.outbox import new_activity_iri, publish_activity
 from node.storage.base import Session
@@ -236,7 +236,7 @@ async def store_message(ctx: NodeContext, activity: dict[str, Any]) -> str | Non
             content=text, published=note.get("published") or now_text(), document=note,
         ))
         if stored:
-            recipient = (exchange.responder_iri if sender == exchange.proposer_iri
-                         else exchange.proposer_iri)
-            await notify_party(ctx, tx, exchange, recipient, "message", f"{sender} wrote")
+            await notify_party(
+                ctx, tx, exchange, other_party(exchange, sender), "message", f"{sender} wrote"
+            )
     return "applied: message"
