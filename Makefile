@@ -21,9 +21,17 @@ run: $(STAMP)
 	@test -f $(DATA)/kula.toml || $(BIN)/kula init --data $(DATA) --url http://127.0.0.1:8080 --registration open
 	$(BIN)/kula serve --data $(DATA)
 
-test: $(STAMP)
+# Page tests drive Debian's Chromium; Playwright never downloads a browser.
+CHROMIUM ?= /usr/bin/chromium
+
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "install Chromium and set CHROMIUM=/path/to/chromium"; exit 1; }
+	$(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium \
+	  || { $(if $(filter 0,$(shell id -u)),,sudo) apt-get update -q && $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+
+test: $(STAMP) $(CHROMIUM)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	KULA_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -q -p no:cacheprovider
 
 BENCH_STAMP := $(VENV)/.installed-bench
 

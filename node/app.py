@@ -40,6 +40,8 @@ from node.web import (
 )
 from node.web.metrics import request_metrics_middleware
 from node.web.middleware import access_log_middleware, security_headers_middleware
+from node.web.pages import add_page_routes
+from node.web.pages.forms import csrf_middleware
 from node.web.problems import problem_middleware
 from node.workers.runner import run_background_workers
 
@@ -54,6 +56,7 @@ def create_app(settings: Settings, *, run_workers: bool | None = None) -> web.Ap
             access_log_middleware,
             problem_middleware,
             security_headers_middleware,
+            csrf_middleware,
         ],
         client_max_size=max(settings.max_body_bytes, settings.max_image_bytes) + _UPLOAD_MARGIN,
     )
@@ -84,6 +87,8 @@ def create_app(settings: Settings, *, run_workers: bool | None = None) -> web.Ap
 
         app.cleanup_ctx.append(workers_ctx)
 
+    # Pages first: fixed paths such as /listings/new precede /listings/{listing_id}.
+    add_page_routes(app)
     for module in (
         health,
         metrics,

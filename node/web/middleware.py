@@ -14,6 +14,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; img-src 'self' data: https:; style-src 'self'; script-src 'self';"
+    " connect-src 'self';"
     " form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 

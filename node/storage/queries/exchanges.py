@@ -155,6 +155,13 @@ class ExchangeQueries(QueryBase):
         rows = await self._all(sql + " ORDER BY id DESC LIMIT ?", (member_id, limit))
         return [Notification(**dict(row)) for row in rows]
 
+    async def count_unread_notifications(self, member_id: int) -> int:
+        row = await self._one(
+            "SELECT COUNT(*) AS n FROM notifications WHERE member_id = ? AND read_at IS NULL",
+            (member_id,),
+        )
+        return int(row["n"]) if row else 0
+
     async def mark_notifications_read(self, member_id: int, up_to_id: int, now: str) -> int:
         return await self._exec(
             "UPDATE notifications SET read_at = ? WHERE member_id = ? AND id <= ?"
