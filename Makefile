@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DATA ?= data
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean install
+.PHONY: run test lint bench clean install messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ $(BENCH_STAMP): pyproject.toml $(STAMP)
 
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.reputation_sim
+
+# Refresh the translation template after changing page text.
+messages: $(STAMP)
+	$(BIN)/pybabel -q extract -F babel.cfg --no-location --sort-output --project=Kula --copyright-holder="Kula contributors" --omit-header -o node/web/locale/kula.pot node/web
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
