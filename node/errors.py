@@ -90,6 +90,17 @@ class RateLimited(NodeError):
 
 
 class StorageUnavailable(NodeError):
+    """The database cannot serve the request right now (disk full, read-only,
+    failing or unreachable): the operator's problem, not the client's. The
+    answer is a 503 with ``Retry-After``, so clients and federating peers try
+    again instead of giving up."""
+
     status = 503
     type_slug = "storage-unavailable"
     title = "Storage unavailable"
+    #: Seconds a client is asked to wait before trying again.
+    retry_after = 30
+
+    def __init__(self, detail: str, **extensions: Any) -> None:
+        extensions.setdefault("retry_after", self.retry_after)
+        super().__init__(detail, **extensions)

@@ -37,6 +37,11 @@ MIGRATION_LOCK_KEY = 0x4B554C41  # "KULA"
 # connections), operator intervention (shutdown), system I/O errors, and a
 # read-only transaction (a hot standby, or default_transaction_read_only).
 _UNAVAILABLE_SQLSTATES = ("08", "53", "57P", "58", "25006")
+#: What the commonest of them tell the client; the others get a general reason.
+_UNAVAILABLE_REASONS = {
+    "53100": "the database's disk is full",
+    "25006": "the database is read-only",
+}
 
 
 @lru_cache(maxsize=1024)
@@ -74,7 +79,8 @@ def translate_error(exc: BaseException) -> StorageUnavailable | None:
     if isinstance(exc, asyncpg.PostgresError):
         state = exc.sqlstate or ""
         if state.startswith(_UNAVAILABLE_SQLSTATES):
-            return StorageUnavailable(f"the database cannot serve requests right now: {exc}")
+            reason = _UNAVAILABLE_REASONS.get(state, "the database cannot serve requests right now")
+            return StorageUnavailable(f"{reason}; try again later ({exc})")
         return None
     if isinstance(exc, OSError | asyncpg.exceptions.ConnectionDoesNotExistError):
         return StorageUnavailable(f"the database cannot be reached: {exc}")

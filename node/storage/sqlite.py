@@ -55,15 +55,31 @@ def migration_files(dialect: str) -> list[tuple[int, str, str]]:
     return sorted(found)
 
 
+#: Primary result codes (https://sqlite.org/rescode.html) that mean the storage
+#: under the database, not the statement, is at fault, and what each tells the client.
+_UNAVAILABLE_CODES = {
+    5: "the database is busy",  # SQLITE_BUSY: another process holds the write lock
+    6: "the database is busy",  # SQLITE_LOCKED
+    8: "the database is read-only",  # SQLITE_READONLY: file, directory or mount
+    10: "the database's storage failed",  # SQLITE_IOERR and its extended codes (EIO, EFBIG)
+    13: "the database's disk is full",  # SQLITE_FULL
+    14: "the database file cannot be opened",  # SQLITE_CANTOPEN
+}
+
+
 def _translate(exc: sqlite3.Error) -> StorageUnavailable | None:
-    """Disk full, read-only or locked databases are the operator's problem, not a bug."""
-    message = str(exc).lower()
-    if isinstance(exc, sqlite3.OperationalError) and any(
-        marker in message
-        for marker in ("disk", "readonly", "read-only", "locked", "unable to open", "full")
-    ):
-        return StorageUnavailable(f"the database cannot accept writes right now: {exc}")
-    return None
+    """Disk full, read-only, failing or locked databases are the operator's
+    problem, not a bug: a 503 the client may retry. Judged by SQLite's result
+    code, never by the message, which quotes names from the statement (a
+    missing column called ``disk_full`` is still a bug)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if not isinstance(code, int):
+        return None
+    reason = _UNAVAILABLE_CODES.get(code & 0xFF)
+    if reason is None:
+        return None
+    name = getattr(exc, "sqlite_errorname", None) or str(exc)
+    return StorageUnavailable(f"{reason} ({name}); try again later")
 
 
 class SqliteSession(AnnouncingQueueQueries, Session):
@@ -75,21 +91,22 @@ class SqliteSession(AnnouncingQueueQueries, Session):
     async def _announce_work(self) -> None:
         self.work_announced = True
 
+    # execute_fetchall is one trip to aiosqlite's thread; execute, fetch and
+    # close are three, which tripled the cost of every small query. ``_one``
+    # is only ever given queries of at most one row.
     async def _one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
-        async with self._connection.execute(sql, tuple(params)) as cursor:
-            return await cursor.fetchone()
+        rows = await self._connection.execute_fetchall(sql, tuple(params))
+        return next(iter(rows), None)
 
     async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        async with self._connection.execute(sql, tuple(params)) as cursor:
-            return list(await cursor.fetchall())
+        return list(await self._connection.execute_fetchall(sql, tuple(params)))
 
     async def _exec(self, sql: str, params: Sequence[Any] = ()) -> int:
         async with self._connection.execute(sql, tuple(params)) as cursor:
             return cursor.rowcount
 
     async def _insert(self, sql: str, params: Sequence[Any] = ()) -> int:
-        async with self._connection.execute(sql, tuple(params)) as cursor:
-            row = await cursor.fetchone()
+        row = await self._one(sql, params)
         assert row is not None, "an INSERT ... RETURNING statement returned no row"
         return int(row[0])
 
@@ -174,7 +191,13 @@ class SqliteStorage(Storage):
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Session]:
         assert self._reader is not None, "storage is not open"
-        yield SqliteSession(self._reader)
+        try:
+            yield SqliteSession(self._reader)
+        except sqlite3.Error as exc:
+            # A read can meet a failing disk too (EIO); that is a 503, not a 500.
+            if unavailable := _translate(exc):
+                raise unavailable from exc
+            raise
 
     async def schema_version(self) -> int:
         assert self._writer is not None
@@ -187,10 +210,24 @@ class SqliteStorage(Storage):
 
     async def _ensure_migrations_table(self) -> None:
         assert self._writer is not None
-        await self._writer.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations ("
-            " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
-        )
+        async with self._writer.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+        ) as cursor:
+            if await cursor.fetchone() is not None:
+                return
+        # Under the write lock, which waits its turn: another process opening the
+        # new database at the same moment (a web and a worker process started
+        # together) would otherwise make this fail at once with "locked".
+        await self._writer.execute("BEGIN IMMEDIATE")
+        try:
+            await self._writer.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+            )
+            await self._writer.execute("COMMIT")
+        except sqlite3.Error:
+            await self._rollback()
+            raise
 
     async def migrate(self) -> list[int]:
         assert self._writer is not None
@@ -213,6 +250,11 @@ class SqliteStorage(Storage):
                     await self._writer.executescript(script)
                 except sqlite3.Error:
                     await self._rollback()
+                    # Another process may have applied it since we looked (each
+                    # migration is all or nothing, so then it is there whole).
+                    current = await self.schema_version()
+                    if current >= version:
+                        continue
                     raise
                 applied.append(version)
         return applied
