@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from node.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
+from node.errors import Forbidden, NotFound, StorageUnavailable, Unauthorized, ValidationFailed
 from node.ids import new_id, new_secret, secret_hash
 from node.services.context import NodeContext
 from node.storage.records import Member, Token
@@ -85,10 +85,14 @@ async def authenticate_token(ctx: NodeContext, secret: str) -> Principal:
     if not member.active:
         raise Forbidden("this account is suspended")
     if token.last_used_at is None or token.last_used_at <= later_text(minutes=-TOUCH_MINUTES):
-        # At most one write per token and interval, so reads stay reads.
-        async with ctx.storage.transaction() as tx:
-            await tx.touch_token(token.id, now)
-        token = replace(token, last_used_at=now)
+        # At most one write per token and interval, so reads stay reads; and a
+        # read still works while the database refuses writes (disk full).
+        try:
+            async with ctx.storage.transaction() as tx:
+                await tx.touch_token(token.id, now)
+            token = replace(token, last_used_at=now)
+        except StorageUnavailable:
+            pass
     return Principal(member=member, token=token)
 
 

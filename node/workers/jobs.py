@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
+from node.errors import StorageUnavailable
 from node.services.context import NodeContext
 from node.timeutil import to_text, utc_now
 
@@ -41,12 +42,17 @@ async def run_jobs_once(
     for job in jobs:
         handler = handlers.get(job.kind)
         error: str | None = None
+        storage_down = False
         try:
             if handler is None:
                 raise LookupError(f"no handler for job kind {job.kind!r}")
             await handler(ctx, job.payload)
         except RetryLater as exc:
             error = str(exc) or "retry later"
+        except StorageUnavailable as exc:
+            # A full disk or a read-only database is the node's outage, not the
+            # job's fault: wait it out without spending the job's attempts.
+            error, storage_down = exc.detail, True
         except Exception as exc:
             log.exception("job %s (%s) failed", job.id, job.kind)
             error = f"{type(exc).__name__}: {exc}"
@@ -54,6 +60,9 @@ async def run_jobs_once(
         async with ctx.storage.transaction() as tx:
             if error is None:
                 await tx.finish_job(job.id, finished)
+            elif storage_down:
+                retry_at = to_text(utc_now() + timedelta(seconds=StorageUnavailable.retry_after))
+                await tx.retry_job(job.id, retry_at, error, finished, refund=True)
             elif job.attempts >= MAX_ATTEMPTS:
                 await tx.fail_job(job.id, error, finished)
             else:

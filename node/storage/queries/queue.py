@@ -7,7 +7,7 @@ no two live workers hold the same row.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from node.storage.queries._base import QueryBase, Row, dumps, loads
@@ -43,6 +43,25 @@ class QueueQueries(QueryBase):
         )
         return None if row is None else int(row["seq"])
 
+    async def insert_inbox_activities(
+        self, activities: Sequence[tuple[str, str, str, dict[str, Any], str]]
+    ) -> list[int | None]:
+        """Store many inbound activities, each ``(iri, actor_iri, type, document,
+        received_at)``, in one statement; return each one's ``seq`` in order, or
+        None for a replay (including a repeat of an earlier one in the batch)."""
+        if not activities:
+            return []
+        rows = await self._all(
+            "INSERT INTO inbox_activities (iri, actor_iri, type, document, received_at) VALUES "
+            + ", ".join(["(?, ?, ?, ?, ?)"] * len(activities))
+            + " ON CONFLICT (iri) DO NOTHING RETURNING seq, iri",
+            [value for iri, actor, kind, document, received in activities
+             for value in (iri, actor, kind, dumps(document), received)],
+        )
+        seq_by_iri = {row["iri"]: int(row["seq"]) for row in rows}
+        # The first of repeated ids was the one stored; pop leaves None for the rest.
+        return [seq_by_iri.pop(activity[0], None) for activity in activities]
+
     async def get_inbox_activity(self, seq: int) -> InboxActivity | None:
         row = await self._one("SELECT * FROM inbox_activities WHERE seq = ?", (seq,))
         return None if row is None else _inbox_activity(row)
@@ -69,6 +88,17 @@ class QueueQueries(QueryBase):
             (kind, dumps(payload), now, now, now),
         )
 
+    async def enqueue_jobs(self, kind: str, payloads: Sequence[dict[str, Any]], now: str) -> int:
+        """Queue one job of ``kind`` per payload in one statement; return how many."""
+        if not payloads:
+            return 0
+        await self._exec(
+            "INSERT INTO jobs (kind, payload, state, next_attempt_at, created_at, updated_at)"
+            " VALUES " + ", ".join(["(?, ?, 'new', ?, ?, ?)"] * len(payloads)),
+            [value for payload in payloads for value in (kind, dumps(payload), now, now, now)],
+        )
+        return len(payloads)
+
     async def claim_jobs(self, now: str, lock_until: str, limit: int) -> list[Job]:
         rows = await self._all(
             "UPDATE jobs SET state = 'running', locked_until = ?, attempts = attempts + 1,"
@@ -86,11 +116,15 @@ class QueueQueries(QueryBase):
             (now, job_id),
         )
 
-    async def retry_job(self, job_id: int, next_attempt_at: str, error: str, now: str) -> None:
+    async def retry_job(
+        self, job_id: int, next_attempt_at: str, error: str, now: str, *, refund: bool = False
+    ) -> None:
+        """Schedule another attempt; ``refund`` gives back the attempt the claim
+        counted, for failures that were the node's, not the job's."""
         await self._exec(
             "UPDATE jobs SET state = 'retrying', next_attempt_at = ?, locked_until = NULL,"
-            " last_error = ?, updated_at = ? WHERE id = ?",
-            (next_attempt_at, error, now, job_id),
+            " last_error = ?, updated_at = ?, attempts = attempts - ? WHERE id = ?",
+            (next_attempt_at, error, now, 1 if refund else 0, job_id),
         )
 
     async def fail_job(self, job_id: int, error: str, now: str) -> None:
