@@ -1,0 +1,43 @@
+"""A new partner community receives the listings that existed before it
+peered, each verified against its author's proof, once."""
+
+from __future__ import annotations
+
+import pytest
+
+from node.federation.peer_backfill import backfill_follower
+from node.services.actors import local_actor_by_iri
+from tests.federation.harness import Node, settle
+from tests.federation.test_nodes import LISTING, nodes, search_titles  # noqa: F401
+
+
+@pytest.mark.spec("FEP-1b12 Announce")
+async def test_a_new_partner_receives_the_listings_that_were_already_there(
+    nodes: tuple[Node, Node, Node],  # noqa: F811
+) -> None:
+    a, _, c = nodes
+    alice = await a.member("alice")
+    admin_c = await c.member("carol")
+    for title in ("Cordless drill", "Garden ladder"):
+        status, _ = await a.api("POST", "/api/v1/listings", alice, json={**LISTING, "title": title})
+        assert status == 201
+    status, gone = await a.api("POST", "/api/v1/listings", alice, json={**LISTING, "title": "Saw"})
+    await a.api("DELETE", f"/api/v1/listings/{gone['id']}", alice)
+    await settle(a, c)
+    assert await search_titles(c, "drill") == []
+
+    status, _ = await c.api("POST", "/api/v1/admin/peers", admin_c, json={"host": a.host})
+    assert status == 201
+    await settle(a, c)
+    assert await search_titles(c, "drill") == ["Cordless drill"]
+    assert await search_titles(c, "ladder") == ["Garden ladder"]
+    assert await search_titles(c, "saw") == []
+
+    # The same Follow handled again (a redelivery) announces nothing twice.
+    group = await local_actor_by_iri(a.ctx, a.actor("community"))
+    assert group is not None
+    async with a.ctx.storage.read() as session:
+        follow = await session.get_follow(c.actor("community"), group.iri)
+    assert follow is not None
+    sent = await backfill_follower(a.ctx, group, follow.follower_iri, follow.activity_iri)
+    assert sent == 0
