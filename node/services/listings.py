@@ -22,6 +22,7 @@ from node.services.listing_terms import (
     rounded_location,
 )
 from node.services.outbox import record_activity
+from node.services.pool_terms import open_pool
 from node.storage.base import Session
 from node.storage.records import Listing, Member
 from node.timeutil import later_text, now_text, parse_text, utc_now
@@ -167,6 +168,8 @@ async def create_listing(ctx: NodeContext, member: Member, fields: dict[str, Any
             **_row_values(fields),
         )
         listing = replace(listing, seq=await tx.insert_listing(listing))
+        if "pool" in fields:
+            await open_pool(tx, listing)
         await _index(tx, listing)
         await record_activity(ctx, tx, member, "Create", document)
     return listing
