@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from protocol.reputation import Rating, Reputation, ReputationParams, compute_all
+from protocol.reputation import Rating, Reputation, ReputationParams, Vouch, compute_all
 
 RESULTS = Path(__file__).resolve().parent / "results"
 NOW = datetime(2025, 6, 1, tzinfo=UTC)
@@ -153,6 +153,37 @@ def restart_sweep(rng_seed: int, params: ReputationParams) -> list[dict[str, Any
     return rows
 
 
+def vouch_scenario(rng_seed: int, params: ReputationParams) -> list[dict[str, Any]]:
+    """Vouches as trust edges: a newcomer vouched for by three established members,
+    against rings of fresh accounts that all vouch for each other, one of which
+    a careless member also vouches for."""
+    rows = []
+    for size in (5, 20, 100):
+        rng = random.Random(rng_seed)
+        network = honest_network(rng, members=500, seeds=50, exchanges=3000)
+        newcomer = "https://new.example.org/users/newcomer"
+        ring = [f"https://fresh.example.net/users/{index}" for index in range(size)]
+        when = NOW - timedelta(days=1)
+        vouches = [Vouch(f"urn:sim:vouch:{a}:{b}", a, b, when)
+                   for a in ring for b in ring if a != b]
+        vouches += [Vouch(f"urn:sim:vouch:n{index}", voucher, newcomer, when)
+                    for index, voucher in enumerate(network.honest[60:63])]
+        vouches.append(Vouch("urn:sim:vouch:careless", network.honest[70], ring[0], when))
+        result = compute_all(network.ratings, seeds=network.seeds, now=NOW, params=params,
+                             vouches=vouches)
+        ring_trust = [result[account].trust for account in ring]
+        rows.append({
+            "ring_size": size,
+            "newcomer_trust": result[newcomer].trust,
+            "ring_total_trust": sum(ring_trust),
+            "ring_max_trust": max(ring_trust),
+            "honest_median_trust": statistics.median(
+                result[m].trust for m in network.honest[50:] if m not in network.bad
+            ),
+        })
+    return rows
+
+
 def timing(rng_seed: int, members: int, attestations: int) -> dict[str, Any]:
     """compute_all's time against one pass over the attestations, in the same run."""
     rng = random.Random(rng_seed)
@@ -217,18 +248,25 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small ring sizes, small timing")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--results", type=Path, default=RESULTS, help="where to write results")
     options = parser.parse_args(argv)
     params = ReputationParams()
     sizes = [0, 5, 20] if options.quick else [0, 5, 10, 20, 50, 100]
     attack = ring_attack(options.seed, sizes, params)
     sweep = restart_sweep(options.seed, params)
+    vouching = vouch_scenario(options.seed, params)
     speed = timing(options.seed, *((1_000, 10_000) if options.quick else (10_000, 100_000)))
     print(format_report(attack, sweep, speed))
-    RESULTS.mkdir(exist_ok=True)
+    print("\nring  newcomer trust  ring total  ring max  honest median (vouches)")
+    print("\n".join(f"{r['ring_size']:4}  {r['newcomer_trust']:14.3f}  "
+                    f"{r['ring_total_trust']:10.3f}  {r['ring_max_trust']:8.3f}  "
+                    f"{r['honest_median_trust']:13.3f}" for r in vouching))
+    options.results.mkdir(parents=True, exist_ok=True)
     document = {"params": asdict(params), "ring_attack": attack, "restart_sweep": sweep,
+                "vouches": vouching,
                 "timing": speed}
-    (RESULTS / "reputation_sim.json").write_text(json.dumps(document, indent=2) + "\n")
-    if not plot(attack, RESULTS / "reputation_sim.png"):
+    (options.results / "reputation_sim.json").write_text(json.dumps(document, indent=2) + "\n")
+    if not plot(attack, options.results / "reputation_sim.png"):
         print("matplotlib is not installed: no plot (pip install -e '.[bench]')")
     return 0
 

@@ -126,12 +126,19 @@ def _configure_invite_create(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--uses", type=int, default=1, help="how many sign-ups it allows")
     parser.add_argument("--days", type=float, default=14, help="days until it expires")
     parser.add_argument("--note", default="", help="a reminder of who it is for")
+    parser.add_argument("--vouch-as", metavar="USERNAME",
+                        help="this member vouches for whoever signs up with the invite")
 
 
 async def _invite_create(args: argparse.Namespace) -> int:
     async with open_node(args) as ctx:
+        voucher = None
+        if args.vouch_as:
+            voucher = await accounts.get_member_by_username(ctx, args.vouch_as)
         issued = await invites.create_invite(
-            ctx, created_by=None, max_uses=args.uses, expires_in_days=args.days, note=args.note
+            ctx, created_by=voucher.id if voucher else None, max_uses=args.uses,
+            expires_in_days=args.days, note=args.note,
+            vouch_by=voucher.id if voucher else None,
         )
     print(issued.code)
     return 0

@@ -1,16 +1,74 @@
 """Reputation as this node sees it: the pure computation of
-``protocol.reputation`` over the verified attestations the node holds,
-seeded by the node's own members."""
+``protocol.reputation`` over the verified attestations and current vouches
+the node holds, seeded by the node's own members."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from collections.abc import Collection, Mapping
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from node.services.context import NodeContext
-from node.storage.records import Attestation
+from node.storage.records import Attestation, VouchRecord
 from node.timeutil import parse_text, utc_now
-from protocol.reputation import Rating, Reputation, ReputationParams, compute_reputation
+from protocol.reputation import (
+    Rating,
+    Reputation,
+    ReputationParams,
+    Vouch,
+    compute_all,
+    compute_reputation,
+)
+
+
+@dataclass(frozen=True)
+class VouchEvidence:
+    """A current vouch for the subject, and its issuer's relative trust here."""
+
+    vouch_id: str
+    issuer: str
+    issued_at: str
+    issuer_trust: float
+
+
+@dataclass(frozen=True)
+class NodeReputation(Reputation):
+    """A :class:`Reputation` with the vouches for its subject that fed the trust step."""
+
+    vouches: tuple[VouchEvidence, ...] = ()
+
+
+def trust_vouches(
+    records: list[VouchRecord], former: Collection[str] = (), subject: str = ""
+) -> list[Vouch]:
+    """The trust edges of current vouches; one for a former account counts for ``subject``."""
+    edges = []
+    for record in records:
+        vouched = subject if record.subject_iri in former else record.subject_iri
+        if vouched != record.issuer_iri:
+            edges.append(Vouch(vouch_id=record.iri, issuer=record.issuer_iri, subject=vouched,
+                               issued_at=parse_text(record.valid_from)))
+    return edges
+
+
+def with_vouches(
+    reputation: Reputation, vouches: list[Vouch], every: Mapping[str, Reputation]
+) -> NodeReputation:
+    """``reputation`` with its evidence of vouches: the latest per issuer, as counted."""
+    latest: dict[str, Vouch] = {}
+    for vouch in sorted(vouches, key=lambda vouch: vouch.vouch_id):
+        kept = latest.get(vouch.issuer)
+        if vouch.subject == reputation.subject and (
+            kept is None or vouch.issued_at > kept.issued_at
+        ):
+            latest[vouch.issuer] = vouch
+    evidence = tuple(
+        VouchEvidence(vouch.vouch_id, issuer, vouch.issued_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                      every[issuer].trust if issuer in every else 0.0)
+        for issuer, vouch in sorted(latest.items())
+    )
+    base = {field.name: getattr(reputation, field.name) for field in fields(Reputation)}
+    return NodeReputation(**base, vouches=evidence)
 
 
 def params_for(ctx: NodeContext) -> ReputationParams:
@@ -36,9 +94,10 @@ def current_only(attestations: list[Attestation]) -> list[Attestation]:
     return current
 
 
-async def reputation_of(ctx: NodeContext, subject: str) -> Reputation:
+async def reputation_of(ctx: NodeContext, subject: str) -> NodeReputation:
     async with ctx.storage.read() as session:
         held = await session.all_current_attestations()
+        vouched = await session.all_current_vouches()
         members = await session.list_members(limit=100_000)
         # Attestations about accounts that verifiably moved here count for the new one.
         former = set(await session.former_identities(subject))
@@ -52,9 +111,14 @@ async def reputation_of(ctx: NodeContext, subject: str) -> Reputation:
         )
         for record in current_only(held)
     ]
-    return compute_reputation(
-        subject, ratings, seeds=seeds, now=utc_now(), params=params_for(ctx)
+    vouches = trust_vouches(vouched, former, subject)
+    now, params = utc_now(), params_for(ctx)
+    # Every actor's trust too, for the vouches' evidence; compute_all gives the same answer.
+    every = compute_all(ratings, seeds=seeds, now=now, params=params, vouches=vouches)
+    found = every.get(subject) or compute_reputation(
+        subject, [], seeds=seeds, now=now, params=params
     )
+    return with_vouches(found, vouches, every)
 
 
 def reputation_json(reputation: Reputation) -> dict[str, Any]:
@@ -69,4 +133,47 @@ def reputation_json(reputation: Reputation) -> dict[str, Any]:
         "issuer_weights": dict(reputation.issuer_weights),
         "trust": reputation.trust,
         "parameters": asdict(reputation.params),
+        "vouches": [
+            {"id": vouch.vouch_id, "issuer": vouch.issuer, "valid_from": vouch.issued_at,
+             "issuer_trust": vouch.issuer_trust}
+            for vouch in getattr(reputation, "vouches", ())
+        ],
     }
+
+
+async def reputations_of(ctx: NodeContext, subjects: Collection[str]) -> dict[str, Reputation]:
+    """The reputation of each of ``subjects``, sharing one trust computation, so
+    a page of listings costs one computation rather than one per author. Each
+    value equals :func:`reputation_of` for that subject."""
+    wanted = set(subjects)
+    if not wanted:
+        return {}
+    async with ctx.storage.read() as session:
+        held = await session.all_current_attestations()
+        vouched = await session.all_current_vouches()
+        members = await session.list_members(limit=100_000)
+        moved = {subject for subject in wanted if await session.former_identities(subject)}
+    # Ratings of a former account count for its new one; that rewires the trust
+    # graph per subject, so the rare moved subject gets its own computation.
+    found = {subject: await reputation_of(ctx, subject) for subject in moved}
+    rest = wanted - moved
+    if not rest:
+        return found
+    seeds = {ctx.urls.actor(member.username) for member in members if member.active}
+    ratings = [
+        Rating(
+            attestation_id=record.iri, issuer=record.issuer_iri, subject=record.subject_iri,
+            agreement=record.agreement_iri, rating=record.rating,
+            issued_at=parse_text(record.valid_from),
+        )
+        for record in current_only(held)
+    ]
+    now = utc_now()
+    vouches = trust_vouches(vouched)
+    every = compute_all(ratings, seeds=seeds, now=now, params=params_for(ctx), vouches=vouches)
+    for subject in rest:
+        # compute_all names only actors in the graph; anyone else has no ratings.
+        found[subject] = with_vouches(every.get(subject) or compute_reputation(
+            subject, [], seeds=seeds, now=now, params=params_for(ctx)
+        ), vouches, every)
+    return found

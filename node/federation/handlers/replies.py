@@ -1,5 +1,8 @@
-"""Replies (``Note`` with ``inReplyTo`` one of our listings) from anywhere in
-the fediverse reach the listing's author; Kula keeps them as plain text."""
+"""Replies (``Note`` with ``inReplyTo``) from anywhere in the fediverse: a reply
+to one of our listings is a public question on it (SPEC §7.1), kept as plain
+text and relayed by the listing's author; a reply to a question we hold, by
+the listing's author, is its answer; a reply to an attestation is its subject's
+answer to it."""
 
 from __future__ import annotations
 
@@ -7,8 +10,8 @@ from typing import Any
 
 from node.federation.policy import host_of
 from node.federation.remote_listings import html_to_text
+from node.services import question_relay
 from node.services.context import NodeContext
-from node.storage.records import Reply
 from node.timeutil import now_text
 from protocol.normalize import has_type, id_of, plain_text
 
@@ -35,14 +38,13 @@ async def store_reply(ctx: NodeContext, activity: dict[str, Any]) -> str:
                 target, note_iri, author, text, note.get("published") or now_text()
             )
             return "applied: answer to an attestation"
+        question = await tx.get_question_by_iri(target)
+        if question is not None:
+            return await question_relay.apply_answer(ctx, tx, question, note)
         listing = await tx.get_listing_by_iri(target)
-        if listing is None or listing.member_id is None or listing.deleted_at is not None:
+        if listing is None or listing.deleted_at is not None:
             return "ignored: not a reply to a listing here"
-        text = html_to_text(plain_text(note, "content") or "")[:MAX_REPLY_CHARS]
-        await tx.upsert_reply(
-            Reply(
-                iri=note_iri, listing_seq=listing.seq, author_iri=author, content=text,
-                published=note.get("published") or now_text(), document=note, hidden_at=None,
-            )
-        )
-    return "applied: reply stored"
+        if listing.member_id is None:
+            # Only the author's node accepts questions; it relays them to us.
+            return "ignored: questions on another node's listing come relayed by its author"
+        return await question_relay.accept_question(ctx, tx, listing, note)
