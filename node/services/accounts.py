@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 from node.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
 from node.ids import secret_hash
 from node.keys import generate_key_pems
+from node.services import invites
+from node.services.community import community_profile
 from node.services.context import NodeContext
 from node.services.passwords import (
     MAX_PASSWORD_LENGTH,
@@ -58,7 +61,8 @@ async def create_member(
     if password is not None:
         check_password(password)
     password_hash = await hash_password(password) if password is not None else None
-    keys = generate_key_pems()
+    # RSA-2048 generation takes tens of milliseconds: keep it off the event loop.
+    keys = await asyncio.to_thread(generate_key_pems)
     async with ctx.storage.transaction() as tx:
         if await tx.get_member_by_username(username) is not None:
             raise Conflict(f"username {username!r} is taken")
@@ -76,6 +80,8 @@ async def create_member(
             created_at=now_text(),
         )
         member = await tx.get_member(member_id)
+        if invite_code is not None and member is not None:
+            await invites.vouch_for_invitee(ctx, tx, secret_hash(invite_code), member)
     assert member is not None
     return member
 
@@ -83,8 +89,8 @@ async def create_member(
 async def register(
     ctx: NodeContext, username: str, password: str, invite_code: str | None
 ) -> Member:
-    """Self-service sign-up, as the node's registration mode allows."""
-    mode = ctx.settings.registration
+    """Self-service sign-up, as the community's registration mode allows."""
+    mode = (await community_profile(ctx)).registration
     if mode == "closed":
         raise Forbidden("registration on this node is closed")
     if mode == "invite" and not invite_code:
@@ -128,6 +134,40 @@ async def set_suspended(ctx: NodeContext, username: str, suspended: bool) -> Mem
         if member is None:
             raise NotFound(f"no member named {username!r}")
         await tx.set_member_suspended(member.id, now_text() if suspended else None)
+        updated = await tx.get_member(member.id)
+    assert updated is not None
+    return updated
+
+
+MAX_DISPLAY_NAME_LENGTH = 100
+MAX_SUMMARY_LENGTH = 2000
+
+
+async def update_profile(
+    ctx: NodeContext,
+    member: Member,
+    *,
+    display_name: str,
+    summary: str,
+    manually_approves_followers: bool,
+) -> Member:
+    """Change what others see of a member (the limits of api-profile-update-request)."""
+    errors = []
+    if not 1 <= len(display_name) <= MAX_DISPLAY_NAME_LENGTH:
+        errors.append({"pointer": "/display_name", "reason": "length"})
+    if len(summary) > MAX_SUMMARY_LENGTH:
+        errors.append({"pointer": "/summary", "reason": "maxLength"})
+    if errors:
+        raise ValidationFailed(
+            f"a display name is 1 to {MAX_DISPLAY_NAME_LENGTH} characters and a summary "
+            f"at most {MAX_SUMMARY_LENGTH}",
+            errors=errors,
+        )
+    async with ctx.storage.transaction() as tx:
+        await tx.update_member_profile(
+            member.id, display_name=display_name, summary=summary,
+            manually_approves_followers=manually_approves_followers,
+        )
         updated = await tx.get_member(member.id)
     assert updated is not None
     return updated

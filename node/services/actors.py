@@ -7,7 +7,9 @@ from dataclasses import dataclass
 
 from node.errors import NotFound
 from node.keys import load_ed25519_private, rsa_public_pem
+from node.services.community import CommunityProfile, community_profile
 from node.services.context import NodeContext
+from node.services.listing_terms import text_to_html
 from node.storage.records import Member, NodeKeys
 from protocol.builders.actor import actor, multikey, rsa_public_key
 from protocol.multikey import multikey_encode
@@ -72,7 +74,8 @@ def member_document(ctx: NodeContext, member: Member) -> dict:
         id=local.iri,
         preferred_username=member.username,
         name=member.display_name,
-        summary=member.summary or None,
+        # The member wrote plain text; AS2 summary is HTML, so it is escaped.
+        summary=text_to_html(member.summary) or None,
         url=urls.profile_page(member.username),
         inbox=urls.inbox(member.username),
         outbox=urls.outbox(member.username),
@@ -90,7 +93,8 @@ def member_document(ctx: NodeContext, member: Member) -> dict:
     return document
 
 
-def community_document(ctx: NodeContext, keys: NodeKeys) -> dict:
+def community_document(ctx: NodeContext, keys: NodeKeys, profile: CommunityProfile) -> dict:
+    """The community's Group, named and described as its settings stand."""
     local = node_actor(ctx, keys)
     public_key, assertion = _keys(local)
     handle = local.username
@@ -99,8 +103,9 @@ def community_document(ctx: NodeContext, keys: NodeKeys) -> dict:
         type="Group",
         id=local.iri,
         preferred_username=handle,
-        name=ctx.settings.name,
-        summary=ctx.settings.description or None,
+        name=profile.name,
+        # The operator wrote plain text; AS2 summary is HTML, so it is escaped.
+        summary=text_to_html(profile.description) or None,
         url=urls.base,
         inbox=urls.inbox(handle),
         outbox=urls.outbox(handle),
@@ -113,7 +118,7 @@ def community_document(ctx: NodeContext, keys: NodeKeys) -> dict:
     )
 
 
-def instance_document(ctx: NodeContext, keys: NodeKeys) -> dict:
+def instance_document(ctx: NodeContext, keys: NodeKeys, profile: CommunityProfile) -> dict:
     local = node_actor(ctx, keys)
     public_key, assertion = _keys(local)
     base = ctx.urls.instance_actor
@@ -121,7 +126,7 @@ def instance_document(ctx: NodeContext, keys: NodeKeys) -> dict:
         type="Application",
         id=local.iri,
         preferred_username=local.username,
-        name=ctx.settings.name,
+        name=profile.name,
         url=ctx.urls.base,
         inbox=f"{base}/inbox",
         outbox=f"{base}/outbox",
@@ -141,7 +146,7 @@ async def actor_document_by_username(ctx: NodeContext, username: str) -> dict:
         if username == ctx.settings.community_handle:
             keys = await session.get_node_keys("community")
             if keys is not None:
-                return community_document(ctx, keys)
+                return community_document(ctx, keys, await community_profile(ctx, session))
         member = await session.get_member_by_username(username)
     if member is None or member.username != username:
         raise NotFound(f"no actor named {username!r}")
@@ -151,8 +156,9 @@ async def actor_document_by_username(ctx: NodeContext, username: str) -> dict:
 async def instance_actor_document(ctx: NodeContext) -> dict:
     async with ctx.storage.read() as session:
         keys = await session.get_node_keys("instance")
+        profile = await community_profile(ctx, session)
     assert keys is not None, "node keys are created at start-up"
-    return instance_document(ctx, keys)
+    return instance_document(ctx, keys, profile)
 
 
 async def local_actor_by_iri(ctx: NodeContext, iri: str) -> LocalActor | None:

@@ -10,6 +10,7 @@ from urllib.parse import unquote
 from aiohttp import web
 
 from node.errors import BadRequest, NotFound
+from node.services.community import community_profile
 from node.services.context import NodeContext
 from node.typedefs import context_key
 from protocol import contexts
@@ -91,6 +92,7 @@ async def nodeinfo(request: web.Request) -> web.Response:
     async with ctx.storage.read() as session:
         users = await session.count_members()
         listings = await session.count_local_listings()
+        profile = await community_profile(ctx, session)
     body = {
         "version": "2.1",
         "software": {
@@ -100,12 +102,12 @@ async def nodeinfo(request: web.Request) -> web.Response:
         },
         "protocols": ["activitypub"],
         "services": {"inbound": [], "outbound": []},
-        "openRegistrations": ctx.settings.registration == "open",
+        "openRegistrations": profile.registration == "open",
         "usage": {"users": {"total": users}, "localPosts": listings},
         "metadata": {
-            "nodeName": ctx.settings.name,
-            "nodeDescription": ctx.settings.description,
-            "registration": ctx.settings.registration,
+            "nodeName": profile.name,
+            "nodeDescription": profile.description,
+            "registration": profile.registration,
             "federation": ctx.settings.federation,
             # Partner communities find this node's community Group here.
             "community": ctx.urls.actor(ctx.settings.community_handle),
