@@ -39,8 +39,11 @@ $(BENCH_STAMP): pyproject.toml $(STAMP)
 	$(BIN)/pip install --quiet -e '.[test,bench]'
 	touch $(BENCH_STAMP)
 
+# `make bench` runs every benchmark; `make bench BENCH=search SIZE=quick` one, smaller.
+BENCH ?=
+SIZE ?= full
 bench: $(BENCH_STAMP)
-	$(BIN)/python -m bench.reputation_sim
+	$(BIN)/python -m bench $(BENCH) --size $(SIZE)
 
 # Refresh the translation template after changing page text.
 messages: $(STAMP)

@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import logging
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import asyncpg
@@ -82,6 +82,12 @@ class AnnouncingQueueQueries(QueueQueries):
         job_id = await super().enqueue_job(kind, payload, now)
         await self._announce_work()
         return job_id
+
+    async def enqueue_jobs(self, kind: str, payloads: Sequence[dict[str, Any]], now: str) -> int:
+        queued = await super().enqueue_jobs(kind, payloads, now)
+        if queued:
+            await self._announce_work()
+        return queued
 
     async def insert_deliveries(
         self, activity_iri: str, actor_iri: str, inboxes: Iterable[tuple[str, str]], now: str

@@ -32,8 +32,10 @@ REQUEST_TARGET = "(request-target)"
 CREATED = "(created)"
 EXPIRES = "(expires)"
 
-# One `name="quoted"` or `name=123` parameter, then a comma or the end.
-_PARAM = re.compile(r'\s*([A-Za-z]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|(\d+))\s*(?:,|$)')
+# One `name="quoted"` or `name=123` parameter, then a comma or the end. The
+# quoted part is written as runs of plain characters between escapes, which
+# the regex engine matches far faster than one alternation per character.
+_PARAM = re.compile(r'\s*([A-Za-z]+)\s*=\s*(?:"([^"\\]*(?:\\.[^"\\]*)*)"|(\d+))\s*(?:,|$)')
 _KNOWN_PARAMS = frozenset({"keyid", "algorithm", "headers", "signature", "created", "expires"})
 
 
@@ -63,7 +65,10 @@ def parse_signature_header(value: str) -> CavageSignature:
         if name in params:
             raise HttpSignatureError(Reason.MALFORMED_HEADER, f"parameter {name} repeated")
         quoted = match.group(2)
-        params[name] = re.sub(r"\\(.)", r"\1", quoted) if quoted is not None else match.group(3)
+        if quoted is None:
+            params[name] = match.group(3)
+        else:
+            params[name] = re.sub(r"\\(.)", r"\1", quoted) if "\\" in quoted else quoted
         position = match.end()
     for required in ("keyid", "signature"):
         if not params.get(required):

@@ -1,0 +1,106 @@
+"""Group commit: writes that arrive together share one transaction, so one
+commit (one fsync) makes them all durable, and a batch writer can store them
+in a few multi-row statements instead of a few statements each.
+
+A caller queues its item. When no batch is being written, it starts one with
+every queued item; otherwise it waits for the batch in flight to land and
+looks again. Every caller's ``await`` returns only after the transaction
+holding its item committed, so the inbox still answers 202 only for what is
+durable. Under light load a batch is one item and nothing waits; under heavy
+load batches grow with the load, and all callers of a batch wake together.
+
+If a batch fails (a bug, or the database refusing), each of its items is
+written again in a transaction of its own, so one bad item never costs the
+others theirs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Generic, TypeVar
+
+from node.errors import StorageUnavailable
+from node.storage.base import Session, Storage
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+#: Writes a batch in an open transaction; returns one result per item, in order.
+BatchWriter = Callable[[Session, list[Item]], Awaitable[Sequence[Result]]]
+
+#: Most items committed at once; bounds how long one transaction holds the writer.
+MAX_BATCH = 256
+
+
+class GroupCommit(Generic[Item, Result]):
+    """Batches items for ``write_batch``; see :func:`group_commit_for` to share one."""
+
+    def __init__(self, storage: Storage, write_batch: BatchWriter[Item, Result]) -> None:
+        self.storage = storage
+        self.write_batch = write_batch
+        self._pending: list[tuple[Item, asyncio.Future[Result]]] = []
+        self._in_flight: asyncio.Task[None] | None = None
+
+    async def submit(self, item: Item) -> Result:
+        """Write ``item`` with whatever else is queued; return its result once
+        the transaction committed (or raise the error that stopped it)."""
+        future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
+        self._pending.append((item, future))
+        while not future.done():
+            if self._in_flight is None:
+                batch = self._pending[:MAX_BATCH]
+                del self._pending[:MAX_BATCH]
+                # A task of its own, so a cancelled caller never strands the others' items.
+                self._in_flight = asyncio.ensure_future(self._commit(batch))
+                self._in_flight.add_done_callback(self._landed)
+            await asyncio.wait((self._in_flight,))
+        return future.result()
+
+    def _landed(self, task: asyncio.Task[None]) -> None:
+        # Runs before the callers waiting on the task wake up.
+        if self._in_flight is task:
+            self._in_flight = None
+
+    async def _commit(self, batch: list[tuple[Item, asyncio.Future[Result]]]) -> None:
+        try:
+            await self._commit_batch(batch)
+        finally:
+            # Interrupted (the loop shutting down): nobody may wait forever, and
+            # whether the batch committed is unknown, so the sender should retry.
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(StorageUnavailable("the write was interrupted"))
+
+    async def _commit_batch(self, batch: list[tuple[Item, asyncio.Future[Result]]]) -> None:
+        items = [item for item, _ in batch]
+        try:
+            async with self.storage.transaction() as session:
+                results = list(await self.write_batch(session, items))
+                if len(results) != len(items):
+                    raise RuntimeError("a batch writer returned the wrong number of results")
+        except Exception as exc:
+            if len(batch) == 1:
+                batch[0][1].set_exception(exc)
+                return
+            for entry in batch:
+                await self._commit_batch([entry])
+            return
+        for (_, future), result in zip(batch, results, strict=True):
+            future.set_result(result)
+
+
+_committers: weakref.WeakKeyDictionary[Storage, dict[str, GroupCommit[Any, Any]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def group_commit_for(
+    storage: Storage, name: str, write_batch: BatchWriter[Item, Result]
+) -> GroupCommit[Item, Result]:
+    """The process-wide :class:`GroupCommit` called ``name`` for ``storage``."""
+    by_name = _committers.setdefault(storage, {})
+    committer = by_name.get(name)
+    if committer is None:
+        committer = by_name[name] = GroupCommit(storage, write_batch)
+    return committer

@@ -1,0 +1,148 @@
+"""Group commit for the inbox: activities arriving together share one
+transaction, each caller learns its own outcome only once it is durable, and
+one failing item never costs the others theirs. Also the batch statements
+it uses, on both backends, and the in-memory key cache of the inbox."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from node.errors import StorageUnavailable
+from node.federation.group_commit import GroupCommit
+from node.federation.key_memory import KeyMemory
+from node.services.context import NodeContext
+from node.storage.base import Session, Storage
+from node.storage.postgres import PostgresStorage
+from node.storage.sqlite import SqliteStorage
+
+NOW = "2026-01-01T00:00:00Z"
+REMOTE = "https://remote.example"
+
+
+def activity(number: int) -> tuple[str, str, str, dict[str, Any], str]:
+    iri = f"{REMOTE}/activities/{number}"
+    return (iri, f"{REMOTE}/users/a", "Create", {"id": iri, "type": "Create"}, NOW)
+
+
+async def count_inbox(storage: Storage) -> int:
+    async with storage.read() as session:
+        return await session.count_inbox_activities()
+
+
+async def test_items_arriving_together_share_a_transaction(ctx: NodeContext) -> None:
+    batches: list[int] = []
+
+    async def write(session: Session, items: list[int]) -> list[int | None]:
+        batches.append(len(items))
+        seqs = await session.insert_inbox_activities([activity(n) for n in items])
+        await session.enqueue_jobs("inbox", [{"seq": s} for s in seqs if s is not None], NOW)
+        return seqs
+
+    committer: GroupCommit[int, int | None] = GroupCommit(ctx.storage, write)
+    before = await count_inbox(ctx.storage)
+    results = await asyncio.gather(*(committer.submit(n) for n in range(30)))
+    assert all(isinstance(seq, int) for seq in results) and len(set(results)) == 30
+    assert sum(batches) == 30 and len(batches) < 30  # batched, nothing lost
+    assert await count_inbox(ctx.storage) == before + 30
+    # A replay, alone or with a fresh activity, is told apart from it.
+    again = await asyncio.gather(committer.submit(3), committer.submit(99))
+    assert again[0] is None and isinstance(again[1], int)
+
+
+async def test_a_failing_item_costs_the_others_nothing(ctx: NodeContext) -> None:
+    async def write(session: Session, items: list[int]) -> list[int | None]:
+        if 13 in items:
+            raise ValueError("item 13 is broken")
+        return await session.insert_inbox_activities([activity(n) for n in items])
+
+    committer: GroupCommit[int, int | None] = GroupCommit(ctx.storage, write)
+    before = await count_inbox(ctx.storage)
+    outcomes = await asyncio.gather(
+        *(committer.submit(n) for n in range(10, 20)), return_exceptions=True
+    )
+    assert isinstance(outcomes[3], ValueError)
+    assert all(isinstance(outcome, int) for i, outcome in enumerate(outcomes) if i != 3)
+    assert await count_inbox(ctx.storage) == before + 9
+
+
+async def test_a_writer_returning_too_few_results_commits_nothing(ctx: NodeContext) -> None:
+    async def write(session: Session, items: list[int]) -> list[int | None]:
+        await session.insert_inbox_activities([activity(n) for n in items])
+        return []
+
+    committer: GroupCommit[int, int | None] = GroupCommit(ctx.storage, write)
+    before = await count_inbox(ctx.storage)
+    with pytest.raises(RuntimeError):
+        await committer.submit(1)
+    assert await count_inbox(ctx.storage) == before
+
+
+async def test_an_unusable_storage_fails_every_caller(tmp_path: Path) -> None:
+    storage = SqliteStorage(tmp_path / "kula.sqlite3")  # never opened
+
+    async def write(session: Session, items: list[int]) -> list[int]:
+        return items
+
+    committer: GroupCommit[int, int] = GroupCommit(storage, write)
+    outcomes = await asyncio.gather(*(committer.submit(n) for n in range(3)),
+                                    return_exceptions=True)
+    assert all(isinstance(outcome, AssertionError | StorageUnavailable) for outcome in outcomes)
+
+
+async def _batch_statements(storage: Storage) -> None:
+    async with storage.transaction() as session:
+        first = await session.insert_inbox_activities([activity(1), activity(2), activity(1)])
+        assert first[0] is not None and first[1] is not None and first[2] is None
+        replay = await session.insert_inbox_activities([activity(2), activity(3)])
+        assert replay[0] is None and replay[1] is not None
+        assert await session.insert_inbox_activities([]) == []
+        assert await session.enqueue_jobs("inbox", [{"seq": 1}, {"seq": 2}], NOW) == 2
+        assert await session.enqueue_jobs("inbox", [], NOW) == 0
+    async with storage.read() as session:
+        assert await session.count_inbox_activities() == 3
+        assert (await session.count_jobs_by_state()).get("new") == 2
+
+
+async def test_batch_statements_on_sqlite(tmp_path: Path) -> None:
+    storage = SqliteStorage(tmp_path / "kula.sqlite3")
+    await storage.open()
+    try:
+        await _batch_statements(storage)
+    finally:
+        await storage.close()
+
+
+async def test_batch_statements_on_postgresql(postgres_url: str) -> None:
+    storage = PostgresStorage(postgres_url)
+    await storage.open()
+    try:
+        await _batch_statements(storage)
+    finally:
+        await storage.close()
+
+
+def test_key_memory_forgets_expired_and_refetched_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from node.federation import key_memory
+
+    clock = [1_000_000.0]
+    monkeypatch.setattr(key_memory.time, "time", lambda: clock[0])
+    memory = KeyMemory()
+    actor: Any = type("Actor", (), {"iri": f"{REMOTE}/users/a"})()
+    far = datetime.fromtimestamp(clock[0], UTC) + timedelta(days=1)
+    memory.remember(f"{REMOTE}/users/a#main-key", actor, b"key", far)
+    assert memory.get(f"{REMOTE}/users/a#main-key") is not None
+    clock[0] += key_memory.TTL
+    assert memory.get(f"{REMOTE}/users/a#main-key") is None  # a minute at most
+    memory.remember(f"{REMOTE}/users/a#main-key", actor, b"key", far)
+    soon = datetime.fromtimestamp(clock[0] + 5, UTC)
+    memory.remember(f"{REMOTE}/users/a#other-key", actor, b"key", soon)
+    clock[0] += 6
+    assert memory.get(f"{REMOTE}/users/a#other-key") is None  # never past the actor's expiry
+    memory.forget_actor(actor.iri)
+    assert memory.get(f"{REMOTE}/users/a#main-key") is None
