@@ -10,6 +10,7 @@ from typing import Any
 
 import nh3
 
+from node.errors import Forbidden
 from node.federation.policy import host_of
 from node.ids import new_id
 from node.storage.base import Session
@@ -141,7 +142,10 @@ async def store_remote_listing(session: Session, proposal: dict[str, Any]) -> Li
     updated = proposal.get("updated") or published
     existing = await session.get_listing_by_iri(iri)
     if existing is not None and existing.member_id is not None:
-        raise ValueError("a remote document cannot replace a local listing")
+        raise Forbidden("a remote document cannot replace a listing of this node")
+    if existing is not None and existing.author_iri != id_of(proposal.get("attributedTo")):
+        # Even an actor of the same origin may not take over another's listing.
+        raise Forbidden("only a listing's author may replace it")
     if existing is not None and existing.updated_at > updated and existing.deleted_at is None:
         return existing
     listing = Listing(

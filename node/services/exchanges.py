@@ -63,6 +63,11 @@ async def _own_exchange(session: Session, member: LocalActor, exchange_id: str) 
     return exchange
 
 
+def _html(text: str | None) -> str | None:
+    """A member's plain text as the HTML an activity's ``content`` holds (AS2 §4)."""
+    return (text_to_html(text) or None) if text else None
+
+
 async def _send_offer(
     ctx: NodeContext,
     session: Session,
@@ -76,7 +81,7 @@ async def _send_offer(
     _, offer_iri = new_activity_iri(ctx)
     offer = builders.offer(
         id=offer_iri, actor=actor.iri, agreement=agreement, in_reply_to=in_reply_to,
-        context=exchange.proposal_iri, content=message,
+        context=exchange.proposal_iri, content=_html(message),
         to=[other_party(exchange, actor.iri)], published=now_text(),
     )
     role = role_of(exchange, actor.iri)
@@ -185,7 +190,7 @@ async def answer_offer(
         if kind == "Reject":
             activity = builders.reject_offer(
                 id=iri, actor=actor.iri, offer_id=exchange.pending_offer_iri, to=to,
-                reason=reason, published=now_text(),
+                reason=_html(reason), published=now_text(),
             )
         else:
             activity = builders.withdraw_offer(
@@ -218,7 +223,7 @@ async def lifecycle(
         _, iri = new_activity_iri(ctx)
         activity = builders.exchange_activity(
             type=kind, id=iri, actor=actor.iri, agreement_id=exchange.agreement_iri,
-            to=[other_party(exchange, actor.iri)], content=content, published=now_text(),
+            to=[other_party(exchange, actor.iri)], content=_html(content), published=now_text(),
         )
         exchange = await apply_activity(
             ctx, tx, exchange, activity_type=kind, actor_iri=actor.iri, activity_iri=iri,

@@ -20,7 +20,7 @@ from node.services.exchange_terms import Terms, check_terms
 from node.services.outbox import new_activity_iri, publish_activity
 from node.storage.base import Session
 from node.storage.records import Exchange, ExchangeMessage
-from node.timeutil import now_text
+from node.timeutil import now_text, parse_text
 from node.workers.jobs import RetryLater
 from protocol import builders
 from protocol.errors import ExchangeStateError, ProofError
@@ -28,6 +28,7 @@ from protocol.exchange_states import TRANSITIONS, ExchangeState
 from protocol.key_ownership import check_key_ownership, proof_verification_methods
 from protocol.normalize import id_of
 from protocol.proofs import verify_proof_set
+from protocol.validation import validate
 
 S = ExchangeState
 LIFECYCLE_TYPES = ("Handover", "Return", "Complete", "Cancel", "NoShow", "Dispute")
@@ -63,13 +64,24 @@ async def signed_by(ctx: NodeContext, agreement: dict[str, Any], parties: list[s
     return {keys[method][0] for method in verified}
 
 
+#: The most a schema-valid agreement may ask for: what a listing can offer at most.
+_MAX_QUANTITY = 1_000_000
+
+
 def _terms_of(agreement: dict[str, Any]) -> Terms:
-    primary = agreement.get("stipulates") or {}
+    """The terms of a schema-valid Agreement; a quantity or date that no
+    listing could hold is refused here rather than crash the worker later."""
+    primary = agreement["stipulates"]
     quantity = (primary.get("resourceQuantity") or {}).get("hasNumericalValue", "1")
     try:
         count = int(float(str(quantity)))
-    except ValueError as exc:
-        raise Forbidden("the agreement's quantity is not a number") from exc
+        for moment in (primary.get("hasBeginning"), primary.get("hasEnd")):
+            if moment is not None:
+                parse_text(moment)
+    except (ValueError, OverflowError) as exc:
+        raise Forbidden(f"the agreement's terms are unreadable: {exc}") from exc
+    if not 1 <= count <= _MAX_QUANTITY:
+        raise Forbidden(f"the agreement's quantity must be between 1 and {_MAX_QUANTITY}")
     return Terms(quantity=count, starts_at=primary.get("hasBeginning"),
                  ends_at=primary.get("hasEnd"))
 
@@ -77,6 +89,7 @@ def _terms_of(agreement: dict[str, Any]) -> Terms:
 def _check_agreement(agreement: Any, proposal_iri: str, sender: str) -> dict[str, Any]:
     if not isinstance(agreement, dict) or agreement.get("type") != "Agreement":
         raise Forbidden("an Offer must carry an Agreement")
+    validate(agreement, "agreement")
     agreement_iri = id_of(agreement)
     if agreement_iri is None or host_of(agreement_iri) != host_of(sender):
         raise Forbidden("the Agreement's id must be on the sender's origin")
@@ -90,10 +103,13 @@ async def _apply(
     ctx: NodeContext, session: Session, exchange: Exchange, activity: dict[str, Any], kind: str,
     **options: Any,
 ) -> Exchange:
+    content = activity.get("content")
     try:
         return await apply_activity(
             ctx, session, exchange, activity_type=kind, actor_iri=activity["actor"],
-            activity_iri=activity["id"], content=activity.get("content"), **options,
+            activity_iri=activity["id"], **options,
+            # A reason or note arrives as HTML; Kula keeps and shows plain text.
+            content=html_to_text(content) if isinstance(content, str) else None,
         )
     except ExchangeStateError as exc:
         sources = [state for (state, activity_type) in TRANSITIONS if activity_type == kind]
