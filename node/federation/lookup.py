@@ -13,6 +13,7 @@ from node.federation.remote_listings import store_remote_listing
 from node.federation.verification import verified_proposal
 from node.federation.webfinger import resolve_handle
 from node.services.actors import instance_actor, local_actor_by_iri
+from node.services.community import community_profile
 from node.services.context import NodeContext
 from node.storage.records import Listing
 
@@ -49,7 +50,8 @@ async def actor_profile(ctx: NodeContext, resource: str) -> dict[str, Any]:
     if iri.startswith(ctx.urls.base + "/"):
         local = await local_actor_by_iri(ctx, iri)
         assert local is not None
-        name = local.member.display_name if local.member else ctx.settings.name
+        name = (local.member.display_name if local.member
+                else (await community_profile(ctx)).name)
         return {"iri": iri, "handle": f"{local.username}@{ctx.settings.public_host}",
                 "name": name, "type": "Person" if local.member else "Group", "local": True}
     actor = await RemoteActors(ctx).get(iri)

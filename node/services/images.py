@@ -139,3 +139,14 @@ async def delete_image(ctx: NodeContext, member: Member, image_id: str) -> None:
         await tx.delete_image(image_id)
     for name in (image.filename, image.thumbnail_filename):
         (ctx.settings.media_dir / name).unlink(missing_ok=True)
+
+
+async def discard_unused(ctx: NodeContext, member: Member, image_ids: list[str]) -> None:
+    """Delete those of ``image_ids`` no listing uses any more: the pages upload
+    an image for one listing, so removing it there (or deleting the listing)
+    should not leave the file behind."""
+    for image_id in image_ids:
+        try:
+            await delete_image(ctx, member, image_id)
+        except (NotFound, Conflict):
+            continue

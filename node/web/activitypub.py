@@ -14,6 +14,9 @@ from aiohttp import web
 from node.errors import Gone, NotFound, ValidationFailed
 from node.services import actors
 from node.typedefs import context_key
+from node.web.pages.listing_view import listing_page
+from node.web.pages.profiles import profile_page
+from node.web.pages.site import wants_html
 from node.web.signed_fetch import check_fetch
 from protocol import builders
 
@@ -33,7 +36,10 @@ def activity_response(document: dict[str, Any], *, status: int = 200) -> web.Res
 
 
 @routes.get("/users/{username}")
-async def actor(request: web.Request) -> web.Response:
+async def actor(request: web.Request) -> web.StreamResponse:
+    # Browsers following a handle get the profile page; servers the actor document.
+    if wants_html(request):
+        return await profile_page(request)
     await check_fetch(request)
     document = await actors.actor_document_by_username(
         request.app[context_key], request.match_info["username"]
@@ -135,7 +141,10 @@ def _page_number(request: web.Request) -> int:
 
 
 @routes.get("/listings/{listing_id}")
-async def listing_object(request: web.Request) -> web.Response:
+async def listing_object(request: web.Request) -> web.StreamResponse:
+    # One IRI for people and servers: browsers get the page, servers the Proposal.
+    if wants_html(request):
+        return await listing_page(request)
     await check_fetch(request)
     ctx = request.app[context_key]
     async with ctx.storage.read() as session:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from node.errors import Forbidden
-from node.services import accounts, invites, moves, tokens
+from node.services import accounts, export, invites, moves, tokens
 from node.typedefs import context_key, settings_key
 from node.web.representations import invite_json, member_json, token_json
 from node.web.requests import SESSION_COOKIE, limit_auth, read_json, require
@@ -99,6 +99,17 @@ async def update_me(request: web.Request) -> web.Response:
     return web.json_response(member_json(ctx, updated, private=True))
 
 
+@routes.get("/api/v1/me/export")
+async def export_me(request: web.Request) -> web.Response:
+    principal = await require(request, "read")
+    document = await export.export_member(request.app[context_key], principal.member)
+    response = web.json_response(document)
+    filename = export.export_filename(principal.member, document["exported_at"])
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @routes.post("/api/v1/me/password")
 async def change_password(request: web.Request) -> web.Response:
     limit_auth(request)
@@ -165,6 +176,7 @@ async def create_invite(request: web.Request) -> web.Response:
         max_uses=body.get("max_uses", 1),
         expires_in_days=body.get("expires_in_days", 14),
         note=body.get("note", ""),
+        vouch_by=principal.member.id if body.get("vouch") else None,
     )
     return web.json_response({**invite_json(issued.invite), "code": issued.code}, status=201)
 

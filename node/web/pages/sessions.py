@@ -27,6 +27,10 @@ async def current_principal(request: web.Request) -> Principal | None:
             principal = await tokens.authenticate_token(request.app[context_key], secret)
         except Unauthorized:
             request[_anonymous] = True
+        # Only tokens issued by a login live in cookies: an API token pasted into
+        # a cookie (a read-only one, say) must not act through the pages.
+        if principal is not None and principal.token.kind != "session":
+            principal = None
     request[principal_key] = principal
     return principal
 

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp_jinja2
 import jinja2
@@ -16,6 +17,7 @@ from aiohttp import web
 from babel.support import NullTranslations, Translations
 
 from node.errors import NodeError, Unauthorized
+from node.services.community import community_profile
 from node.services.tokens import Principal
 from node.typedefs import context_key, settings_key
 from node.web.pages.forms import CSRF_FIELD, csrf_token
@@ -82,8 +84,18 @@ def gettext(message: str, **variables: Any) -> str:
 
 
 def ngettext(singular: str, plural: str, n: int, **variables: Any) -> str:
+    """Plural form for ``n``, with ``%(num)s`` and ``variables`` filled in."""
     text = _current().ngettext(singular, plural, n)
     return text % {"num": n, **variables}
+
+
+def _template_gettext(message: str) -> str:
+    # Jinja's newstyle gettext fills the placeholders itself, after escaping.
+    return _current().gettext(message)
+
+
+def _template_ngettext(singular: str, plural: str, n: int) -> str:
+    return _current().ngettext(singular, plural, n)
 
 
 def setup_templates(app: web.Application) -> None:
@@ -96,7 +108,9 @@ def setup_templates(app: web.Application) -> None:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        _template_gettext, _template_ngettext, newstyle=True
+    )
     env.globals["static"] = static_url
 
 
@@ -118,11 +132,11 @@ async def render(
     """Render ``template`` inside the site layout, with the session, CSRF token,
     community and a one-shot notice available to every template."""
     principal = await current_principal(request)
-    settings = request.app[settings_key]
     notice = request.cookies.get(NOTICE_COOKIE, "")[:300]
     unread = 0
-    if principal is not None:
-        async with request.app[context_key].storage.read() as session:
+    async with request.app[context_key].storage.read() as session:
+        profile = await community_profile(request.app[context_key], session)
+        if principal is not None:
             unread = await session.count_unread_notifications(principal.member.id)
     page_context = {
         "title": title,
@@ -130,8 +144,9 @@ async def render(
         "is_admin": bool(principal and principal.member.is_admin),
         "csrf_field": CSRF_FIELD,
         "csrf_token": csrf_token(request),
-        "community": {"name": settings.name, "description": settings.description},
-        "registration": settings.registration,
+        "community": {"name": profile.name, "description": profile.description,
+                      "rules": profile.rules, "contact": profile.contact},
+        "registration": profile.registration,
         "notice": notice,
         "unread_notifications": unread,
         "path": request.path_qs,
@@ -188,7 +203,7 @@ def page(handler: PageHandler) -> PageHandler:
         try:
             return await handler(request)
         except Unauthorized:
-            raise web.HTTPSeeOther(f"/login?next={request.path_qs}") from None
+            raise web.HTTPSeeOther(f"/login?next={quote(request.path_qs, safe='/')}") from None
         except (NodeError, ProtocolError) as exc:
             return await render_error(request, exc)
 
