@@ -20,7 +20,9 @@ from node.typedefs import context_key
 from tests.support import TEST_PASSWORD, make_settings
 
 # Fixtures (backend, database_url, postgres_url) and hooks that run tests on both backends.
-pytest_plugins = ["tests.backends", "tests.federation.fixtures", "tests.web.fixtures"]
+pytest_plugins = [
+    "tests.backends", "tests.federation.fixtures", "tests.web.fixtures", "tests.speed",
+]
 
 
 @pytest.fixture
