@@ -21,8 +21,11 @@ from node.openapi_federation import (
     federation_admin_endpoints,
     follow_endpoints,
 )
+from node.openapi_moderation import moderation_endpoints
 from node.openapi_paths import PROBLEM_RESPONSE_PREFIX, paths
+from node.openapi_pools import pool_endpoints
 from node.openapi_schemas import component_ref, component_schemas
+from node.openapi_social import social_endpoints
 from node.web.problems import HTTP_SLUGS, PROBLEM_BASE, PROBLEM_CONTENT_TYPE, PROTOCOL_STATUS
 from node.web.requests import SESSION_COOKIE
 
@@ -124,7 +127,8 @@ def build_openapi(base_url: str) -> dict[str, Any]:
     """The whole OpenAPI 3.1 document for a node at ``base_url``; needs no network."""
     endpoints = (
         api_endpoints() + follow_endpoints() + federation_admin_endpoints()
-        + exchange_endpoints() + discovery_endpoints()
+        + exchange_endpoints() + pool_endpoints() + social_endpoints() + moderation_endpoints()
+        + discovery_endpoints()
     )
     document_paths = paths(endpoints)
     used = {
@@ -150,6 +154,7 @@ def build_openapi(base_url: str) -> dict[str, Any]:
             {"name": "search", "description": "Finding listings."},
             {"name": "follows", "description": "Following actors here and on other nodes."},
             {"name": "admin", "description": "The operator's members, invites and federation."},
+            {"name": "moderation", "description": "Reporting content to the operators."},
             {"name": "meta", "description": "This document."},
             {"name": "discovery", "description": "WebFinger and NodeInfo, for other servers."},
             {"name": "health", "description": "Liveness and readiness for monitors."},

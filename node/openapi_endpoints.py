@@ -61,6 +61,12 @@ _SESSION_COOKIE_HEADER = {
         "schema": {"type": "string"},
     }
 }
+_ATTACHMENT = {
+    "Content-Disposition": {
+        "description": "`attachment` with a file name such as `kula-alice-2025-01-31.json`.",
+        "schema": {"type": "string"},
+    }
+}
 _LOCATION = {"Location": {"description": "The new listing.", "schema": {"type": "string"}}}
 
 
@@ -90,6 +96,10 @@ def api_endpoints() -> list[Endpoint]:
                  result="api-member"),
         Endpoint("PATCH", "/api/v1/me", "updateMe", "Change your profile.", "accounts",
                  scope="write", body="api-profile-update-request", result="api-member"),
+        Endpoint("GET", "/api/v1/me/export", "exportMe",
+                 "Download your data: profile, listings, exchanges with their messages, "
+                 "attestations given and received, follows and notifications.", "accounts",
+                 scope="read", result="api-export", headers=_ATTACHMENT),
         Endpoint("POST", "/api/v1/me/password", "changePassword", "Change your password.",
                  "accounts", scope="write", body="api-password-change-request", status=204),
         Endpoint("POST", "/api/v1/me/move", "moveAccount",

@@ -27,6 +27,10 @@ _PATH_PARAMETER_DOCS = {
     "host": "A host name, with a port if it is not the default one.",
     "attestation_id": "The last part of an attestation's IRI.",
     "exchange_id": "An exchange id, as returned by POST /api/v1/exchanges or listed by GET.",
+    "vouch_id": "The last part of one of your vouches' IRI (its id).",
+    "question_id": "A question id, as listed by GET /api/v1/listings/{listing_id}/questions.",
+    "pledge_id": "A pledge id, as returned by POST /api/v1/listings/{listing_id}/pledges.",
+    "report_id": "A report id, as listed by GET /api/v1/admin/reports.",
 }
 
 

@@ -24,11 +24,14 @@ HTTP signatures (draft-cavage-12 and RFC 9421)
     :class:`VerificationKey`.
 Documents
     :mod:`builders` (one builder per object and activity), :func:`validate`
-    (JSON Schema), :func:`currency_iri`, :func:`currency_code`.
+    (JSON Schema), :func:`currency_iri`, :func:`currency_code`,
+    :func:`verify_vouch` (check a vouch and read it as a trust edge).
 Vocabulary and exchange lifecycle
     :class:`Purpose`, :class:`ExchangeMode`, :class:`VfAction`, :class:`ListingStatus`,
     :class:`LocationPrecision`, :class:`ActivityType`, :class:`ExchangeState`,
     :class:`Role`, :func:`next_state`, :func:`allowed_activities`.
+Pooled pledges
+    :mod:`pools` (read a pool, check a pledge, verify a signed pool outcome).
 Errors (all under :class:`ProtocolError`, a ``ValueError``)
     :class:`SignatureError`, :class:`DigestError`, :class:`ProofError`,
     :class:`SchemaError`, :class:`CanonicalizationError`, :class:`LimitError`,
@@ -81,7 +84,7 @@ from protocol.vocab import (
 )
 
 if TYPE_CHECKING:
-    from protocol import builders
+    from protocol import builders, pools
     from protocol.httpsig import (
         VerificationKey,
         VerifiedSignature,
@@ -92,6 +95,7 @@ if TYPE_CHECKING:
     )
     from protocol.normalize import normalize
     from protocol.validation import validate
+    from protocol.vouches import verify_vouch
 
 __all__ = [
     "ActivityType",
@@ -129,6 +133,7 @@ __all__ = [
     "next_state",
     "normalize",
     "parse_json",
+    "pools",
     "private_key_multibase_decode",
     "private_key_multibase_encode",
     "sign_object",
@@ -138,12 +143,14 @@ __all__ = [
     "verify_object",
     "verify_proof_set",
     "verify_request",
+    "verify_vouch",
 ]
 
 #: Public names loaded on first use, each from the module that defines it
 #: (``None``: the name is the submodule itself).
 _LAZY: dict[str, tuple[str, str | None]] = {
     "builders": ("protocol.builders", None),
+    "pools": ("protocol.pools", None),
     "sign_request": ("protocol.httpsig", "sign_request"),
     "verify_request": ("protocol.httpsig", "verify_request"),
     "VerifiedSignature": ("protocol.httpsig", "VerifiedSignature"),
@@ -152,6 +159,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "load_public_key_pem": ("protocol.httpsig", "load_public_key_pem"),
     "validate": ("protocol.validation", "validate"),
     "normalize": ("protocol.normalize", "normalize"),
+    "verify_vouch": ("protocol.vouches", "verify_vouch"),
 }
 
 

@@ -183,6 +183,8 @@ class ActivityType(StrEnum):
 
 #: The credential type of a reputation attestation, after ``VerifiableCredential``.
 ATTESTATION_TYPE = "ExchangeAttestation"
+#: The credential type of a vouch ("I know this person"), after ``VerifiableCredential``.
+VOUCH_TYPE = "VouchCredential"
 RATING_MIN = 1
 RATING_MAX = 5
 
@@ -255,6 +257,48 @@ KULA_TERMS: MappingProxyType[str, str] = MappingProxyType({
         "Activity, object the Agreement, content the reason: the sender contests how the "
         "exchange went; moderators resolve it out of band."
     ),
+    "pool": (
+        "On a Proposal: a Pool section that makes the listing a pooled request "
+        "(crowdfunding, group buy, shared purchase) open to pledges until its endTime."
+    ),
+    "Pool": (
+        "The type of a Proposal's pool section: goalKind, goal, AS endTime (the deadline), "
+        "what each participant receives, limits and the progress so far."
+    ),
+    "goalKind": (
+        "On a Pool or PoolOutcome: money (goal in the currency named by "
+        "resourceConformsTo), participants (a count of pledgers) or quantity (goal in "
+        "the Measure's unit)."
+    ),
+    "goal": "On a Pool or PoolOutcome: a Measure, the total that pledges must reach by endTime.",
+    "participantReceives": (
+        "On a Pool: plain text saying what each participant receives (a share in a jointly "
+        "bought item, a place in a group buy, a product to be made)."
+    ),
+    "maximumPledge": "On a Pool: a Measure, the most a single pledge may be (money and quantity).",
+    "pledged": (
+        "On a Pool or PoolOutcome: a Measure, the total of the live pledges the proposer's "
+        "node has counted."
+    ),
+    "pledgeCount": "On a Pool or PoolOutcome: the number of live pledges counted (an integer).",
+    "poolState": (
+        "On a Pool or PoolOutcome: open, succeeded or failed. Only the proposer's node "
+        "changes it, when endTime has passed."
+    ),
+    "outcome": "On a Pool: the id of the signed PoolOutcome, once the pool has closed.",
+    "Pledge": (
+        "A pledger's signed promise towards a pool: attributedTo the pledger, inReplyTo the "
+        "Proposal, resourceQuantity the amount; sent as the object of an Offer."
+    ),
+    "PoolOutcome": (
+        "The result of a pool, signed by the proposer: poolState, totals, and the confirmed "
+        "commitments (success) or the released pledges (failure)."
+    ),
+    "commitments": (
+        "On a succeeded PoolOutcome: one Commitment per counted pledge, provider the "
+        "pledger, satisfies the Pledge's id."
+    ),
+    "released": "On a failed PoolOutcome: the ids of the pledges that no longer bind anyone.",
     "ExchangeAttestation": (
         "Credential type (with VerifiableCredential): one member's rating of the other "
         "party to a completed Agreement."
@@ -268,5 +312,13 @@ KULA_TERMS: MappingProxyType[str, str] = MappingProxyType({
         "On an attestation: the id of an earlier attestation by the same issuer about "
         "the same agreement that this one replaces. The newest validFrom wins; an issuer "
         "withdraws an attestation altogether with Delete."
+    ),
+    "VouchCredential": (
+        "Credential type (with VerifiableCredential): the issuing member vouches that they "
+        "know the subject in person. A trust edge for reputation, revoked with Delete."
+    ),
+    "knownBy": (
+        "In a vouch's credentialSubject: the actor who knows the subject; always the "
+        "credential's issuer."
     ),
 })

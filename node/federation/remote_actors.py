@@ -9,6 +9,10 @@ could plant a key id of another and take over its signatures.
 Key rotation: :meth:`RemoteActors.key_resolver` serves cached keys, and with
 ``refresh=True`` (which :func:`protocol.httpsig.verify_request` asks for once
 when a cached key fails) fetches the actor again.
+
+Keys that resolved are also held in memory for a minute
+(:mod:`node.federation.key_memory`), so the inbox's hot path reads no
+database row and parses no key to verify a signature.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from node.errors import NotFound
 from node.federation.fetch import FetchedJson, FetchError, fetch_document
+from node.federation.key_memory import key_memory_for
 from node.services.actors import (
     LocalActor,
     actor_document_by_username,
@@ -94,6 +99,9 @@ class RemoteActors:
             _require_key(actor, key_id)
             return actor
         if not refresh:
+            known = key_memory_for(self.ctx.storage).get(key_id)
+            if known is not None:
+                return known.actor
             cached = await self._cached_for_key(key_id)
             if cached is not None:
                 return cached
@@ -122,6 +130,9 @@ class RemoteActors:
         only for transient failures (timeouts, connection errors, 5xx, 429),
         so the sender retries.
         """
+        memory = key_memory_for(self.ctx.storage)
+        if not refresh and (known := memory.get(key_id)) is not None:
+            return known.key
         try:
             actor = await self.by_key_id(key_id, refresh=refresh)
         except NotFound:
@@ -130,7 +141,10 @@ class RemoteActors:
             if exc.transient:
                 raise
             return None
-        return find_key(actor.document, key_id)
+        key = find_key(actor.document, key_id)
+        if key is not None and not self.is_local(key_id):
+            memory.remember(key_id, actor, key, parse_text(actor.expires_at))
+        return key
 
     async def _fetch(self, url: str) -> FetchedJson:
         if self._signer is None:
@@ -170,6 +184,7 @@ class RemoteActors:
         )
         async with self.ctx.storage.transaction() as session:
             await session.upsert_remote_actor(record)
+        key_memory_for(self.ctx.storage).forget_actor(record.iri)
         return record
 
     async def _local(self, iri: str) -> RemoteActor:

@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from node.errors import ValidationFailed
+from node.services.pool_terms import check_pool_terms, pool_section
 from protocol import builders
 from protocol.currency import COUNT_UNIT, currency_iri
 from protocol.namespaces import AS_PUBLIC
@@ -65,6 +66,8 @@ def check_terms(fields: dict[str, Any]) -> None:
     for index, window in enumerate(fields.get("availability") or []):
         if window["end"] <= window["start"]:
             raise _invalid(f"/availability/{index}/end", "must be after start")
+    if fields.get("pool") is not None:
+        check_pool_terms(fields)
 
 
 def rounded_location(location: dict[str, Any]) -> dict[str, Any]:
@@ -188,4 +191,8 @@ def build_proposal(fields: dict[str, Any], pc: ProposalContext) -> dict[str, Any
         proposal["booked"] = [
             builders.availability_window(start=w["start"], end=w["end"]) for w in fields["booked"]
         ]
+    if fields.get("pool"):
+        proposal["pool"] = pool_section(fields["pool"])
+    # The public questions the author shows (SPEC §7.1), served at this IRI.
+    proposal["replies"] = f"{pc.iri}/replies"
     return proposal

@@ -30,6 +30,11 @@ from node.storage.queries import (
     ReplyQueries,
     TokenQueries,
 )
+from node.storage.queries.community import CommunityQueries
+from node.storage.queries.pools import PoolQueries
+from node.storage.queries.questions import QuestionQueries
+from node.storage.queries.reports import ReportQueries
+from node.storage.queries.vouches import VouchQueries
 from node.storage.records import SearchHit, SearchQuery
 
 Row = Mapping[str, Any]
@@ -49,6 +54,11 @@ class Session(
     ReplyQueries,
     ExchangeQueries,
     AttestationQueries,
+    PoolQueries,
+    VouchQueries,
+    QuestionQueries,
+    CommunityQueries,
+    ReportQueries,
     ABC,
 ):
     """Every query the node makes. Portable SQL lives in the query mixins; a

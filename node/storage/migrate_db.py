@@ -55,6 +55,14 @@ TABLES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("attestations", ("iri",)),
     ("actor_moves", ("old_iri",)),
     ("attestation_replies", ("attestation_iri",)),
+    ("pools", ("listing_iri",)),
+    ("pool_pledges", ("id",)),
+    ("vouches", ("iri",)),
+    ("invite_vouchers", ("invite_id",)),
+    ("listing_questions", ("iri",)),
+    ("listing_answers", ("question_iri",)),
+    ("reports", ("id",)),
+    ("moderation_actions", ("id",)),
 )
 #: Tables a backend keeps for itself: migration bookkeeping and the search index.
 _NOT_COPIED = ("schema_migrations", "listings_fts", "sqlite_")

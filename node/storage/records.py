@@ -142,6 +142,8 @@ class SearchQuery:
     limit: int = 20
     #: Opaque position from a previous page: ``(sort_key, seq)``.
     after: tuple[float, int] | None = None
+    #: Only this node's own listings, none from partner communities.
+    local_only: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,3 +326,46 @@ class Attestation:
     document: dict[str, Any]
     received_at: str
     withdrawn_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class VouchRecord:
+    """A verified vouch ("issuer knows subject"), ours or received."""
+
+    iri: str
+    issuer_iri: str
+    subject_iri: str
+    valid_from: str
+    document: dict[str, Any]
+    received_at: str
+    revoked_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """A public question on a listing: a listing reply with its API id and relay."""
+
+    id: str
+    iri: str
+    listing_seq: int
+    author_iri: str
+    content: str
+    published: str
+    document: dict[str, Any]
+    hidden_at: str | None
+    #: ``author`` (the listing's author hid it) or ``moderator``.
+    hidden_by: str | None
+    #: The listing author's Announce that spread it, once there is one.
+    relay_iri: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The listing author's answer to a question."""
+
+    question_iri: str
+    iri: str
+    author_iri: str
+    content: str
+    published: str
+    document: dict[str, Any]

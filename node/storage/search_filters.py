@@ -37,6 +37,8 @@ def listing_filters(query: SearchQuery) -> tuple[list[str], list[Any]]:
         if value is not None:
             where.append(f"{column} = ?")
             params.append(value)
+    if query.local_only:
+        where.append("l.member_id IS NOT NULL")
     if query.category is not None:
         where.append(
             "EXISTS (SELECT 1 FROM listing_categories c WHERE c.listing_seq = l.seq"

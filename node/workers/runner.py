@@ -12,6 +12,7 @@ from node.federation.delivery import deliver_due
 from node.federation.fanout import fan_out
 from node.federation.processing import process_inbox_activity
 from node.services.context import NodeContext
+from node.services.pool_settlement import settle_due as settle_due_pools
 from node.workers import expiry
 from node.workers.jobs import JobHandler, run_jobs_once
 
@@ -48,6 +49,8 @@ async def run_jobs(ctx: NodeContext) -> int:
 STEPS: tuple[PeriodicStep, ...] = (
     PeriodicStep("jobs", run_jobs, MAX_QUEUE_IDLE_SECONDS, woken_by_queue=True),
     PeriodicStep("deliveries", deliver_due, MAX_QUEUE_IDLE_SECONDS, woken_by_queue=True),
+    # Pools close at their deadline (before their listing could lapse).
+    PeriodicStep("pool-deadlines", settle_due_pools, idle_interval=30.0),
     PeriodicStep("listing-expiry", expiry.expire_due_listings, idle_interval=60.0),
 )
 

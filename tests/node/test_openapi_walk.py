@@ -15,6 +15,9 @@ from helpers import listing_body, png_bytes
 from jsonschema import Draft202012Validator
 from test_openapi import fetch_document, resolve
 from walk_exchanges import walk_exchanges
+from walk_moderation import walk_moderation
+from walk_pools import walk_pools
+from walk_social import walk_questions, walk_vouches
 
 
 class ApiWalk:
@@ -84,6 +87,9 @@ async def walk_accounts(api: ApiWalk, reader: Caller) -> dict[str, str]:
     await api.call("GET", "/api/v1/me", headers=bob, expect=200)
     await api.call("PATCH", "/api/v1/me", json={"display_name": "Bob"}, headers=bob, expect=200)
     await api.call("PATCH", "/api/v1/me", json={"summary": "x"}, headers=reader.auth, expect=403)
+    exported = await api.call("GET", "/api/v1/me/export", headers=bob, expect=200)
+    assert exported["profile"]["display_name"] == "Bob"
+    await api.call("GET", "/api/v1/me/export", headers={"Authorization": "Bearer x"}, expect=401)
     await api.call("POST", "/api/v1/me/password", headers=bob, expect=204,
                    json={"current_password": TEST_PASSWORD, "new_password": TEST_PASSWORD + "!"})
     await api.call("GET", "/api/v1/tokens", headers=bob, expect=200)
@@ -221,6 +227,10 @@ async def test_real_answers_match_the_document(
     await walk_follows(api, admin, bob)
     await walk_federation_admin(api, admin, bob)
     await walk_exchanges(api, admin, bob)
+    await walk_pools(api, admin, bob)
+    await walk_moderation(api, admin, bob)
+    await walk_vouches(api, admin, bob)
+    await walk_questions(api, admin, bob)
     await walk_discovery(api)
 
     # The last ones end the session or spend the auth rate limit.

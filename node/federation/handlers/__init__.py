@@ -10,29 +10,36 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from node.federation.handlers import (
-    announce,
     create_update,
-    delete,
     exchange,
+    flag,
     follow,
     move,
+    pools,
+    questions,
     responses,
-    undo,
+    vouch,
 )
 from node.services.context import NodeContext
 
 Handler = Callable[[NodeContext, dict[str, Any]], Awaitable[str]]
 
+#: Vouches and relayed questions are recognised first; their handlers pass
+#: everything else on (questions -> vouch -> delete for a Delete, vouch ->
+#: create_update for a Create, questions -> announce / undo).
+#: Pledges to pools (Offer{Pledge}, its Undo, Accept/Reject of it) are
+#: recognised before exchanges and follows (pools.pledge_aware).
 HANDLERS: dict[str, Handler] = {
     "Follow": follow.handle_follow,
-    "Accept": responses.handle_accept,
-    "Reject": responses.handle_reject,
-    "Undo": undo.handle_undo,
-    "Create": create_update.handle_create,
+    "Accept": pools.pledge_aware(responses.handle_accept),
+    "Reject": pools.pledge_aware(responses.handle_reject),
+    "Undo": pools.pledge_aware(questions.handle_undo),
+    "Create": vouch.handle_create,
     "Update": create_update.handle_update,
-    "Delete": delete.handle_delete,
-    "Announce": announce.handle_announce,
-    "Offer": exchange.handle_offer,
+    "Delete": questions.handle_delete,
+    "Announce": questions.handle_announce,
+    "Offer": pools.pledge_aware(exchange.handle_offer),
     "Move": move.handle_move,
+    "Flag": flag.handle_flag,
     **{kind: exchange.handle_lifecycle for kind in exchange.LIFECYCLE_TYPES},
 }
