@@ -29,17 +29,21 @@ from node.web import (
     api_images,
     api_listings,
     api_members,
+    api_moderation,
+    api_pools,
+    api_questions,
     api_reputation,
     api_search,
+    api_vouches,
     health,
     inbox,
     media,
     metrics,
     openapi,
+    social_objects,
     wellknown,
 )
 from node.web.metrics import request_metrics_middleware
-from node.web.middleware import access_log_middleware, security_headers_middleware
 from node.web.pages import add_page_routes
 from node.web.pages.forms import csrf_middleware
 from node.web.problems import problem_middleware
@@ -52,10 +56,8 @@ _UPLOAD_MARGIN = 64 * 1024
 def create_app(settings: Settings, *, run_workers: bool | None = None) -> web.Application:
     app = web.Application(
         middlewares=[
-            request_metrics_middleware,
-            access_log_middleware,
-            problem_middleware,
-            security_headers_middleware,
+            request_metrics_middleware,  # also writes the access log
+            problem_middleware,  # also adds the security headers
             csrf_middleware,
         ],
         client_max_size=max(settings.max_body_bytes, settings.max_image_bytes) + _UPLOAD_MARGIN,
@@ -105,6 +107,11 @@ def create_app(settings: Settings, *, run_workers: bool | None = None) -> web.Ap
         api_federation,
         api_exchanges,
         api_reputation,
+        api_pools,
+        api_vouches,
+        api_questions,
+        api_moderation,
+        social_objects,
     ):
         app.router.add_routes(module.routes)
     return app

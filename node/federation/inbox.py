@@ -3,6 +3,8 @@
 Order matters: nothing is written until the body is parsed, schema-checked,
 its signature verified, its signer shown to be its actor and its ids shown to
 belong to that actor's origin. Processing happens later, in a job.
+Activities arriving together are stored in one transaction (group commit,
+:mod:`node.federation.group_commit`); each is answered once it is durable.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from node.errors import Conflict, Forbidden, NodeError, Unauthorized
+from node.federation.group_commit import group_commit_for
 from node.federation.policy import host_allowed, host_of
 from node.federation.remote_actors import RemoteActors
 from node.services.context import NodeContext
+from node.storage.base import Session
 from node.timeutil import now_text
 from protocol.errors import ProofError
 from protocol.httpsig import verify_request
@@ -29,7 +33,7 @@ log = logging.getLogger("kula.inbox")
 #: Activity types with an inbound handler; anything else is recorded and refused.
 SUPPORTED_TYPES = frozenset({
     "Follow", "Accept", "Reject", "Undo", "Create", "Update", "Delete", "Announce", "Offer",
-    "Handover", "Return", "Complete", "Cancel", "NoShow", "Dispute", "Move",
+    "Handover", "Return", "Complete", "Cancel", "NoShow", "Dispute", "Move", "Flag",
 })
 
 
@@ -42,6 +46,33 @@ class UnsupportedActivity(NodeError):
 class DuplicateActivity(Conflict):
     type_slug = "duplicate-activity"
     title = "Activity already received"
+
+
+@dataclass(frozen=True)
+class _Inbound:
+    iri: str
+    actor_iri: str
+    type: str
+    document: dict[str, Any]
+    received_at: str
+
+
+async def _store_batch(tx: Session, batch: list[_Inbound]) -> list[int | None]:
+    """Store authenticated activities and queue their processing; None marks a replay."""
+    seqs = await tx.insert_inbox_activities(
+        [(item.iri, item.actor_iri, item.type, item.document, item.received_at) for item in batch]
+    )
+    to_process = []
+    for item, seq in zip(batch, seqs, strict=True):
+        if seq is None:
+            continue
+        if item.type in SUPPORTED_TYPES:
+            to_process.append({"seq": seq})
+        else:
+            await tx.set_inbox_outcome(seq, "unsupported", f"no handler for {item.type!r}")
+    if to_process:
+        await tx.enqueue_jobs("inbox", to_process, batch[0].received_at)
+    return seqs
 
 
 @dataclass(frozen=True)
@@ -122,24 +153,15 @@ async def receive(
         raise Forbidden("the activity's id is not on its actor's origin")
     await _check_embedded_object(ctx, actors, actor_iri, document)
 
-    now = now_text()
-    async with ctx.storage.transaction() as tx:
-        seq = await tx.insert_inbox_activity(
-            iri=activity_iri,
-            actor_iri=actor_iri,
-            type=activity_type or "?",
-            document=document,
-            received_at=now,
-        )
-        if seq is None:
-            raise DuplicateActivity(f"activity {activity_iri} was already received")
-        if activity_type not in SUPPORTED_TYPES:
-            await tx.set_inbox_outcome(seq, "unsupported", f"no handler for {activity_type!r}")
-        else:
-            await tx.enqueue_job("inbox", {"seq": seq}, now)
+    inbound = _Inbound(activity_iri, actor_iri, activity_type or "?", document, now_text())
+    # Shares its transaction with activities arriving at the same time; returns once durable.
+    seq = await group_commit_for(ctx.storage, "inbox", _store_batch).submit(inbound)
+    if seq is None:
+        raise DuplicateActivity(f"activity {activity_iri} was already received")
     if activity_type not in SUPPORTED_TYPES:
         raise UnsupportedActivity(
             f"Kula does not process {activity_type!r} activities; it was recorded and ignored"
         )
-    log.info("accepted %s %s from %s", activity_type, activity_iri, actor_iri)
+    # The access log has the request already; this line adds the activity's ids.
+    log.debug("accepted %s %s from %s", activity_type, activity_iri, actor_iri)
     return Accepted(seq=seq, activity_type=activity_type)

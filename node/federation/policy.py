@@ -7,6 +7,7 @@ In allow-list mode only listed hosts are federated with.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from node.errors import Forbidden
@@ -14,6 +15,8 @@ from node.services.context import NodeContext
 from node.storage.base import Session
 
 
+# The inbox asks this several times per activity, mostly of the same actor IRIs.
+@lru_cache(maxsize=4096)
 def host_of(iri: str) -> str:
     """The authority (host[:port]) of an IRI, lower-cased: what policies name."""
     return urlsplit(iri).netloc.lower()

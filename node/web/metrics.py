@@ -23,7 +23,7 @@ from node.metrics import CONTENT_TYPE, MetricFamily, figure_families, render
 from node.storage.metrics_queries import read_node_figures
 from node.timeutil import utc_now
 from node.typedefs import metrics_key, storage_key
-from node.web.middleware import Handler
+from node.web.middleware import Handler, log_access
 from node.web.requests import optional_principal
 
 routes = web.RouteTableDef()
@@ -43,17 +43,21 @@ def route_template(request: web.Request) -> str:
 async def request_metrics_middleware(
     request: web.Request, handler: Handler
 ) -> web.StreamResponse:
-    """Count and time each request by method, route template and final status.
+    """Count and time each request by method, route template and final status,
+    and write its access-log line (one clock for both).
 
     It goes first in the list, so it sees the status the problem middleware chose.
+    The access log records the status of a returned response, and 500 for
+    anything raised (an ``HTTPException`` included), as it always has.
     """
     metrics = request.app[metrics_key].requests
     started = time.perf_counter()
     status = 500
+    logged_status = 500
     metrics.in_flight += 1
     try:
         response = await handler(request)
-        status = response.status
+        status = logged_status = response.status
         return response
     except web.HTTPException as exc:
         status = exc.status
@@ -63,9 +67,9 @@ async def request_metrics_middleware(
         raise
     finally:
         metrics.in_flight -= 1
-        metrics.observe(
-            request.method, route_template(request), status, time.perf_counter() - started
-        )
+        elapsed = time.perf_counter() - started
+        metrics.observe(request.method, route_template(request), status, elapsed)
+        log_access(request, logged_status, elapsed)
 
 
 def is_direct_loopback(request: web.Request) -> bool:

@@ -1,9 +1,8 @@
-"""Cross-cutting middlewares: security headers and access logs."""
+"""Cross-cutting concerns of every answer: security headers and access logs."""
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
@@ -19,34 +18,31 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
-@web.middleware
-async def security_headers_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    response = await handler(request)
+def add_security_headers(response: web.StreamResponse) -> None:
+    """The headers every answer carries; problem responses (which echo what a
+    client sent) get them from :func:`node.web.problems.problem_response`."""
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    return response
 
 
-@web.middleware
-async def access_log_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    started = time.perf_counter()
-    status = 500
-    try:
-        response = await handler(request)
-        status = response.status
-        return response
-    finally:
-        log.info(
-            "%s %s %s",
-            request.method,
-            request.path,
-            status,
-            extra={
-                "method": request.method,
-                "path": request.path,
-                "status": status,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                "remote": request.remote,
-            },
-        )
+def log_access(request: web.Request, status: int, seconds: float) -> None:
+    """One access-log line; called by the request middleware
+    (:func:`node.web.metrics.request_metrics_middleware`), which times the request once
+    for both. Nothing is built when the ``kula.access`` logger is off for INFO."""
+    if not log.isEnabledFor(logging.INFO):
+        return
+    method, path = request.method, request.path
+    log.info(
+        "%s %s %s",
+        method,
+        path,
+        status,
+        extra={
+            "method": method,
+            "path": path,
+            "status": status,
+            "duration_ms": round(seconds * 1000, 2),
+            "remote": request.remote,
+        },
+    )

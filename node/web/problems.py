@@ -10,6 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from node.errors import NodeError
+from node.web.middleware import add_security_headers
 from protocol.errors import (
     CanonicalizationError,
     DigestError,
@@ -87,12 +88,14 @@ def problem_response(
     headers = {}
     if "retry_after" in extensions:
         headers["Retry-After"] = str(extensions["retry_after"])
-    return web.Response(
+    response = web.Response(
         status=status,
         text=json.dumps(body, ensure_ascii=False),
         content_type=PROBLEM_CONTENT_TYPE,
         headers=headers,
     )
+    add_security_headers(response)
+    return response
 
 
 def _protocol_problem(exc: ProtocolError, instance: str) -> web.Response:
@@ -115,8 +118,12 @@ def _protocol_problem(exc: ProtocolError, instance: str) -> web.Response:
 async def problem_middleware(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
+    # Also adds the security headers to every returned answer (problem
+    # responses carry them already): one middleware layer fewer per request.
     try:
-        return await handler(request)
+        response = await handler(request)
+        add_security_headers(response)
+        return response
     except NodeError as exc:
         if exc.status >= 500:
             log.error("request failed: %s", exc.detail, extra={"path": request.path})
