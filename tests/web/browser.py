@@ -1,7 +1,7 @@
 """Headless Chromium for page tests: Debian's browser driven by Playwright.
 
 ``make test`` installs Debian's ``chromium``; Playwright never downloads a
-browser of its own. ``KULA_CHROMIUM`` names another binary.
+browser of its own. ``CHROMIUM_BIN`` names another binary.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 from playwright.async_api import Page
 
-CHROMIUM = os.environ.get("KULA_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM = os.environ.get("CHROMIUM_BIN", "/usr/bin/chromium")
 #: Screenshots of key pages land here (kept by CI as test artifacts).
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 # Without these, Chromium reaches for Google's services, which this closed
@@ -37,7 +37,7 @@ def launch_options() -> dict[str, Any]:
     if not Path(CHROMIUM).exists():
         raise RuntimeError(
             f"Chromium is not installed at {CHROMIUM}: run `make test`, which installs "
-            "Debian's chromium package, or set KULA_CHROMIUM"
+            "Debian's chromium package, or set CHROMIUM_BIN"
         )
     return {"executable_path": CHROMIUM, "args": CHROMIUM_ARGS, "headless": True}
 
