@@ -144,7 +144,9 @@ async def _print_start_hint(app: web.Application, settings: Settings) -> None:
             f"  echo 'a long password' | .venv/bin/kula member create operator --admin"
             f" --password-stdin --data {data}\n"
             f"  .venv/bin/kula token create operator --scope admin --data {data}\n"
-            "Then use the token as 'Authorization: Bearer TOKEN' on the API"
+            f"In a browser, log in as operator at {settings.url}/login (members sign up at"
+            f" {settings.url}/signup; the operator's console is {settings.url}/admin).\n"
+            "Programs use the token as 'Authorization: Bearer TOKEN' on the API"
             f" ({settings.url}/api/v1/openapi.json describes it), or log in with"
             f" POST {settings.url}/api/v1/sessions.",
             flush=True,

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -63,7 +64,7 @@ def serving(tmp_path: Path) -> Iterator[tuple[int, list[str]]]:
         hint = []
         for line in server.stdout:
             hint.append(line.rstrip("\n"))
-            if line.startswith("Then use"):
+            if line.startswith("Programs use"):
                 break
         yield port, hint
     finally:
@@ -125,4 +126,18 @@ def test_first_login_hint_creates_a_working_operator(tmp_path: Path) -> None:
         )
         with urllib.request.urlopen(request, timeout=10) as response:
             assert b'"is_admin": true' in response.read()
+        # The hint's browser route: the same operator logs in through the login form.
+        login_url = next(word for line in hint for word in line.split() if word.endswith("/login"))
+        password = re.search(r"echo '([^']+)'", commands[0])
+        assert password is not None
+        browser = requests.Session()
+        browser.get(login_url, timeout=10)
+        answer = browser.post(
+            login_url, allow_redirects=False, timeout=10,
+            data={"csrf_token": browser.cookies["kula_csrf"], "username": "operator",
+                  "password": password.group(1)},
+        )
+        assert answer.status_code == 303, answer.text
+        assert "kula_session" in browser.cookies
+        assert browser.get(f"http://127.0.0.1:{port}/admin", timeout=10).status_code == 200
 
