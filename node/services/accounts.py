@@ -111,13 +111,19 @@ async def authenticate(ctx: NodeContext, username: str, password: str) -> Member
     return member
 
 
-async def change_password(ctx: NodeContext, member: Member, current: str, new: str) -> None:
+async def change_password(
+    ctx: NodeContext, member: Member, current: str, new: str, *, keep_session: str | None = None
+) -> None:
+    """Set a new password and sign out every other login session (a changed
+    password is often a response to someone else knowing the old one). API
+    tokens stay: they are revoked one by one."""
     if not await verify_password(member.password_hash, current):
         raise Unauthorized("the current password is wrong")
     check_password(new)
     new_hash = await hash_password(new)
     async with ctx.storage.transaction() as tx:
         await tx.set_member_password(member.id, new_hash)
+        await tx.revoke_sessions(member.id, now_text(), keep=keep_session)
 
 
 async def get_member_by_username(ctx: NodeContext, username: str) -> Member:

@@ -116,7 +116,8 @@ async def change_password(request: web.Request) -> web.Response:
     principal = await require(request, "write")
     body = await read_json(request, "api-password-change-request")
     await accounts.change_password(
-        request.app[context_key], principal.member, body["current_password"], body["new_password"]
+        request.app[context_key], principal.member, body["current_password"], body["new_password"],
+        keep_session=principal.token.id,
     )
     return web.Response(status=204)
 

@@ -156,6 +156,27 @@ async def test_changing_the_password_then_logging_in_again(page: Page, web_node:
     await expect(page.get_by_role("link", name="Account")).to_be_visible()
 
 
+async def test_a_new_password_signs_out_every_other_session(
+    browser: Browser, web_node: Node
+) -> None:
+    alice_token = await web_node.member("alice", scope="write")
+    laptop, phone = await new_page(browser), await new_page(browser, PHONE)
+    for device in (laptop, phone):
+        await log_in(device, web_node.url, "alice", TEST_PASSWORD)
+    await laptop.goto(web_node.url + "/account")
+    await laptop.get_by_label("Current password").fill(TEST_PASSWORD)
+    await laptop.get_by_label("New password").fill(NEW_PASSWORD)
+    await laptop.get_by_role("button", name="Change password").click()
+    await expect(laptop.get_by_role("status")).to_contain_text("Your password is changed.")
+    await laptop.goto(web_node.url + "/account")
+    await expect(laptop.get_by_role("button", name="Log out")).to_be_visible()
+    await phone.goto(web_node.url + "/account")
+    await phone.wait_for_url(re.compile(r"/login\?next="))
+    # API tokens are not sessions: they keep working until revoked one by one.
+    status, _ = await web_node.api("GET", "/api/v1/me", alice_token)
+    assert status == 200
+
+
 async def test_profile_settings_are_saved(page: Page, web_node: Node) -> None:
     await web_node.member("alice", scope="write")
     await log_in(page, web_node.url, "alice", TEST_PASSWORD)

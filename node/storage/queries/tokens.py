@@ -50,6 +50,14 @@ class TokenQueries(QueryBase):
     async def touch_token(self, token_id: str, used_at: str) -> None:
         await self._exec("UPDATE tokens SET last_used_at = ? WHERE id = ?", (used_at, token_id))
 
+    async def revoke_sessions(self, member_id: int, revoked_at: str, *, keep: str | None) -> int:
+        """Revoke the member's login sessions (not API tokens), except ``keep``."""
+        return await self._exec(
+            "UPDATE tokens SET revoked_at = ? WHERE member_id = ? AND kind = 'session'"
+            " AND revoked_at IS NULL AND id <> ?",
+            (revoked_at, member_id, keep or ""),
+        )
+
     async def revoke_token(self, token_id: str, revoked_at: str) -> bool:
         changed = await self._exec(
             "UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",

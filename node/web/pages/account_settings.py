@@ -80,6 +80,7 @@ async def change_password(request: web.Request) -> web.Response:
         await accounts.change_password(
             request.app[context_key], principal.member,
             password_field(form, "current_password"), password_field(form, "new_password"),
+            keep_session=principal.token.id,
         )
     except RateLimited as exc:
         return await rate_limited(request, exc)
