@@ -101,6 +101,8 @@ async def test_a_pool_opened_in_the_form_is_funded_from_another_node(
     remote_url = f"{b.url}/remote/listing?iri={quote(listing['iri'], safe='')}"
     await bob_page.goto(remote_url)
     bobs_pool = bob_page.get_by_role("region", name="Pool together")
+    # One joins a pool by pledging: there is no exchange offer to make.
+    await expect(bob_page.get_by_role("link", name="Make an offer")).to_have_count(0)
     await expect(bobs_pool.locator(".pool-time-left")).to_have_text(
         re.compile(r"^[45] hours, [0-9]+ minutes? left$"))
     await bobs_pool.get_by_label("Amount (EUR)").fill("120")

@@ -101,9 +101,10 @@ async def _context(
         year, month = parse_month(request.query.get("month"), today)
         calendar = month_view(fields, year, month, today)
     original = listing.document.get("url")
+    pool = await pool_section(ctx, listing, me)
     return {
         # Pooled pledges and public questions (issue #9), each with its form's state.
-        "pool": await pool_section(ctx, listing, me),
+        "pool": pool,
         "questions": await question_section(
             ctx, listing, me, is_admin=await _acts_as_admin(request)
         ),
@@ -123,7 +124,8 @@ async def _context(
         "original_url": original if isinstance(original, str)
         and original.startswith(("https://", "http://")) else listing.iri,
         "is_author": is_author,
-        "can_offer": not is_author and listing.status == "available",
+        # One joins a pool by pledging, not by proposing an exchange.
+        "can_offer": not is_author and listing.status == "available" and not pool,
         "offer_url": "/exchanges/new?" + urlencode({"listing": listing.iri}),
         "report_url": "/report?" + urlencode({"kind": "listing", "target": listing.iri}),
         "month_base": request.path + "?" + (
