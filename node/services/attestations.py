@@ -15,6 +15,7 @@ from node.ids import new_id
 from node.keys import load_ed25519_private
 from node.services.actors import member_actor
 from node.services.context import NodeContext
+from node.services.credentials import publish_issued, publish_withdrawn
 from node.services.exchange_state import other_party
 from node.services.listing_terms import text_to_html
 from node.services.outbox import new_activity_iri, publish_activity
@@ -85,12 +86,7 @@ async def issue(
         )
         record = record_of(signed, now)
         await tx.save_attestation(record)
-        _, create_iri = new_activity_iri(ctx)
-        activity = builders.create(
-            id=create_iri, actor=actor.iri, object=signed, to=[subject],
-            cc=[ctx.urls.followers(member.username)], published=now,
-        )
-        await publish_activity(ctx, tx, actor, activity)
+        await publish_issued(ctx, tx, actor, signed, subject, now)
     return record
 
 
@@ -103,14 +99,7 @@ async def withdraw(ctx: NodeContext, member: Member, attestation_iri: str) -> No
         now = now_text()
         if not await tx.withdraw_attestation(attestation_iri, actor.iri, now):
             raise Conflict("the attestation is already withdrawn")
-        _, iri = new_activity_iri(ctx)
-        activity = builders.delete(
-            id=iri, actor=actor.iri,
-            object=builders.tombstone(id=attestation_iri, former_type="VerifiableCredential",
-                                      deleted=now),
-            to=[record.subject_iri], cc=[ctx.urls.followers(member.username)], published=now,
-        )
-        await publish_activity(ctx, tx, actor, activity)
+        await publish_withdrawn(ctx, tx, actor, attestation_iri, record.subject_iri, now)
 
 
 def check_rating(rating: Any) -> int:

@@ -18,11 +18,10 @@ from node.ids import new_id
 from node.keys import load_ed25519_private
 from node.services.actors import member_actor
 from node.services.context import NodeContext
-from node.services.outbox import new_activity_iri, publish_activity
+from node.services.credentials import publish_issued, publish_withdrawn
 from node.storage.base import Session
 from node.storage.records import Member, VouchRecord
 from node.timeutil import now_text, to_text
-from protocol import builders
 from protocol.builders.vouches import vouch_credential
 from protocol.proofs import sign_object
 from protocol.vouches import read_vouch
@@ -73,12 +72,7 @@ async def issue_in(
     )
     record = record_of(signed, now)
     await session.save_vouch(record)
-    _, create_iri = new_activity_iri(ctx)
-    activity = builders.create(
-        id=create_iri, actor=actor.iri, object=signed, to=[subject],
-        cc=[ctx.urls.followers(member.username)], published=now,
-    )
-    await publish_activity(ctx, session, actor, activity)
+    await publish_issued(ctx, session, actor, signed, subject, now)
     return record
 
 
@@ -93,13 +87,7 @@ async def revoke(ctx: NodeContext, member: Member, vouch_id: str) -> None:
         now = now_text()
         if not await tx.revoke_vouch(iri, actor.iri, now):
             raise Conflict("the vouch is already revoked")
-        _, delete_iri = new_activity_iri(ctx)
-        activity = builders.delete(
-            id=delete_iri, actor=actor.iri,
-            object=builders.tombstone(id=iri, former_type="VerifiableCredential", deleted=now),
-            to=[record.subject_iri], cc=[ctx.urls.followers(member.username)], published=now,
-        )
-        await publish_activity(ctx, tx, actor, activity)
+        await publish_withdrawn(ctx, tx, actor, iri, record.subject_iri, now)
 
 
 async def of_member(
