@@ -82,6 +82,12 @@ def _translate(exc: sqlite3.Error) -> StorageUnavailable | None:
     return StorageUnavailable(f"{reason} ({name}); try again later")
 
 
+#: SQLITE_BUSY and SQLITE_LOCKED: another connection holds the lock for now.
+_LOCK_CODES = (5, 6)
+#: Tries at making the schema current before giving up (about 10 s in all).
+_OPEN_ATTEMPTS = 20
+
+
 class SqliteSession(AnnouncingQueueQueries, Session):
     def __init__(self, connection: aiosqlite.Connection) -> None:
         self._connection = connection
@@ -145,14 +151,28 @@ class SqliteStorage(Storage):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._writer = await self._connect()
-            await self._writer.execute("PRAGMA journal_mode = WAL")
-            await self.migrate()
+            await self._prepare_schema()
             self._reader = await self._connect()
         except sqlite3.Error as exc:
             await self.close()
             raise StorageUnavailable(f"cannot open database {self.path}: {exc}") from exc
         if self.path.exists():
             self.path.chmod(0o600)
+
+    async def _prepare_schema(self) -> None:
+        """WAL mode and migrations. Processes started together on a new database
+        (a web and a worker process) meet each other's locks here, and some
+        of these steps do not wait on busy_timeout: they are retried instead."""
+        for attempt in range(_OPEN_ATTEMPTS):
+            try:
+                await self._writer.execute("PRAGMA journal_mode = WAL")  # type: ignore[union-attr]
+                await self.migrate()
+                return
+            except sqlite3.OperationalError as exc:
+                code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+                if code not in _LOCK_CODES or attempt == _OPEN_ATTEMPTS - 1:
+                    raise
+                await asyncio.sleep(0.05 * (attempt + 1))
 
     async def close(self) -> None:
         for connection in (self._reader, self._writer):
