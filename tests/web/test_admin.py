@@ -67,6 +67,7 @@ async def test_an_invite_made_on_the_invites_page_signs_someone_up(
     await page.get_by_role("button", name="Save settings").click()
     await page.goto(web_node.url + "/admin/invites")
     await page.get_by_label("Note").fill("for dana")
+    await page.get_by_label("Vouch for whoever signs up with it").check()
     await page.get_by_role("button", name="Create invite").click()
     link = await page.get_by_label("Invite link").input_value()
     assert re.fullmatch(rf"{re.escape(web_node.url)}/signup\?invite=invite_[\w-]+", link), link
@@ -78,6 +79,10 @@ async def test_an_invite_made_on_the_invites_page_signs_someone_up(
     await newcomer.get_by_role("button", name="Create account").click()
     await newcomer.wait_for_url(web_node.url + "/")
     await expect(newcomer.get_by_role("status")).to_contain_text("Welcome, dana!")
+    # The operator's vouch came with the invite.
+    status, vouches = await web_node.api("GET", "/api/v1/members/dana/vouches")
+    assert status == 200, vouches
+    assert len(vouches["received"]) == 1, vouches
     # The invite is spent.
     await page.goto(web_node.url + "/admin/invites")
     row = page.get_by_role("row").filter(has_text="for dana")

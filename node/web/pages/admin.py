@@ -90,7 +90,7 @@ async def _invites_page(
     return await render(request, "admin/invites.html", {
         "invites": list(reversed(found)), "created": created,
         "created_link": f"{ctx.urls.base}/signup?invite={created.code}" if created else "",
-        "values": values or {"max_uses": "1", "expires_in_days": "14", "note": ""},
+        "values": values or {"max_uses": "1", "expires_in_days": "14", "note": "", "vouch": ""},
         "errors": errors or {}, "now": now_text(),
     }, status=status, title=_("Invites"))
 
@@ -124,7 +124,7 @@ def _number(form: Any, name: str, low: float, high: float, *, whole: bool) -> fl
 async def create_invite(request: web.Request) -> web.Response:
     principal = await require_admin(request)
     form = await read_form(request)
-    values = {"max_uses": "", "expires_in_days": "", "note": ""}
+    values = {"max_uses": "", "expires_in_days": "", "note": "", "vouch": ""}
     try:
         values = {name: text(form, name, max_length=600) for name in values}
         max_uses = _number(form, "max_uses", 1, 10_000, whole=True)
@@ -135,6 +135,7 @@ async def create_invite(request: web.Request) -> web.Response:
             request.app[context_key], created_by=principal.member.id, max_uses=int(max_uses),
             expires_in_days=_number(form, "expires_in_days", 1, 3650, whole=False),
             note=text(form, "note", max_length=500),
+            vouch_by=principal.member.id if form.get("vouch") else None,
         )
     except NodeError as exc:
         return await _invites_page(request, values=values, errors=form_messages(exc),
