@@ -12,11 +12,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from node.errors import Conflict, Forbidden, NodeError, Unauthorized
 from node.federation.group_commit import group_commit_for
-from node.federation.policy import host_allowed, host_of
+from node.federation.policy import host_of, host_screened, refused_hosts
 from node.federation.remote_actors import RemoteActors
 from node.services.context import NodeContext
 from node.storage.base import Session
@@ -53,18 +54,35 @@ class _Inbound:
     iri: str
     actor_iri: str
     type: str
-    document: dict[str, Any]
+    #: The body as received: parse_json proved it strict I-JSON, so it is stored verbatim.
+    document_text: str
     received_at: str
 
 
-async def _store_batch(tx: Session, batch: list[_Inbound]) -> list[int | None]:
-    """Store authenticated activities and queue their processing; None marks a replay."""
-    seqs = await tx.insert_inbox_activities(
-        [(item.iri, item.actor_iri, item.type, item.document, item.received_at) for item in batch]
-    )
+#: What :func:`_store_batch` answers for an activity from a host refused in the meantime.
+HOST_REFUSED = -1
+
+
+async def _store_batch(
+    ctx: NodeContext, tx: Session, batch: list[_Inbound]
+) -> list[int | None]:
+    """Store authenticated activities and queue their processing.
+
+    Answers each one's sequence number, None for a replay, or
+    :data:`HOST_REFUSED` when its host was blocked after the screen let it in
+    (by another process, whose change the screen had not seen yet).
+    """
+    refused = await refused_hosts(ctx, tx, {host_of(item.actor_iri) for item in batch})
+    storable = [item for item in batch if host_of(item.actor_iri) not in refused]
+    stored = iter(await tx.insert_inbox_activities(
+        [(item.iri, item.actor_iri, item.type, item.document_text, item.received_at)
+         for item in storable]
+    ))
+    seqs = [HOST_REFUSED if host_of(item.actor_iri) in refused else next(stored)
+            for item in batch]
     to_process = []
     for item, seq in zip(batch, seqs, strict=True):
-        if seq is None:
+        if seq is None or seq == HOST_REFUSED:
             continue
         if item.type in SUPPORTED_TYPES:
             to_process.append({"seq": seq})
@@ -133,9 +151,8 @@ async def receive(
     if actor_iri is None or activity_iri is None:
         raise Forbidden("the activity needs an id and an actor")
     actor_host = host_of(actor_iri)
-    async with ctx.storage.read() as session:
-        if not await host_allowed(ctx, session, actor_host):
-            raise Forbidden(f"this node does not federate with {actor_host}")
+    if not await host_screened(ctx, actor_host):
+        raise Forbidden(f"this node does not federate with {actor_host}")
 
     actors = RemoteActors(ctx)
     verified = await verify_request(
@@ -153,9 +170,15 @@ async def receive(
         raise Forbidden("the activity's id is not on its actor's origin")
     await _check_embedded_object(ctx, actors, actor_iri, document)
 
-    inbound = _Inbound(activity_iri, actor_iri, activity_type or "?", document, now_text())
+    inbound = _Inbound(
+        activity_iri, actor_iri, activity_type or "?", body.decode("utf-8"), now_text()
+    )
     # Shares its transaction with activities arriving at the same time; returns once durable.
-    seq = await group_commit_for(ctx.storage, "inbox", _store_batch).submit(inbound)
+    seq = await group_commit_for(
+        ctx.storage, "inbox", partial(_store_batch, ctx)
+    ).submit(inbound)
+    if seq == HOST_REFUSED:
+        raise Forbidden(f"this node does not federate with {actor_host}")
     if seq is None:
         raise DuplicateActivity(f"activity {activity_iri} was already received")
     if activity_type not in SUPPORTED_TYPES:

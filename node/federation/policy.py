@@ -3,16 +3,32 @@
 Blocks apply at once and everywhere: the inbox refuses the host, deliveries
 to it stop, fetches from it are refused, its content is hidden from search.
 In allow-list mode only listed hosts are federated with.
+
+Hot paths (the inbox, signed fetches) screen hosts with :func:`host_screened`,
+which reads the policy table from memory (:class:`PolicyMemory`) instead of a
+row per request. The memory is dropped at once when this process changes a
+policy, and read again at most :data:`POLICY_MEMORY_TTL` seconds after
+another process did; the inbox therefore checks its batch once more inside
+the transaction that stores it (:func:`refused_hosts`), so nothing from a
+host blocked anywhere is stored once the block committed.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
+import weakref
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from urllib.parse import urlsplit
 
 from node.errors import Forbidden
 from node.services.context import NodeContext
-from node.storage.base import Session
+from node.storage.base import Session, Storage
+from node.storage.records import HostPolicy
+
+#: Longest a policy change made by another process goes unseen by the screen.
+POLICY_MEMORY_TTL = 2.0
 
 
 # The inbox asks this several times per activity, mostly of the same actor IRIs.
@@ -22,11 +38,9 @@ def host_of(iri: str) -> str:
     return urlsplit(iri).netloc.lower()
 
 
-async def host_allowed(ctx: NodeContext, session: Session, host: str) -> bool:
-    host = host.lower()
+def _decide(ctx: NodeContext, host: str, policy: HostPolicy | None) -> bool:
     if host == ctx.settings.public_host.lower():
         return True
-    policy = await session.get_host_policy(host)
     if policy is not None and policy.policy == "block":
         return False
     if ctx.settings.federation == "allowlist":
@@ -34,8 +48,82 @@ async def host_allowed(ctx: NodeContext, session: Session, host: str) -> bool:
     return True
 
 
+async def host_allowed(ctx: NodeContext, session: Session, host: str) -> bool:
+    """Whether this node federates with ``host``, read from ``session`` (authoritative)."""
+    host = host.lower()
+    if host == ctx.settings.public_host.lower():
+        return True
+    return _decide(ctx, host, await session.get_host_policy(host))
+
+
 async def require_host_allowed(ctx: NodeContext, host: str) -> None:
     async with ctx.storage.read() as session:
         allowed = await host_allowed(ctx, session, host)
     if not allowed:
         raise Forbidden(f"this node does not federate with {host}")
+
+
+class PolicyMemory:
+    """Every host policy of one storage, read in one query and kept briefly."""
+
+    def __init__(self, storage: Storage) -> None:
+        self._storage = storage
+        self._policies: Mapping[str, HostPolicy] | None = None
+        self._read_at = 0.0
+        self._reading: asyncio.Future[Mapping[str, HostPolicy]] | None = None
+
+    def forget(self) -> None:
+        """Drop what is remembered: this process just changed a policy."""
+        self._policies = None
+        self._reading = None
+
+    async def policies(self) -> Mapping[str, HostPolicy]:
+        policies = self._policies
+        if policies is not None and time.monotonic() - self._read_at < POLICY_MEMORY_TTL:
+            return policies
+        # One read for every caller that finds the memory stale at the same time.
+        reading = self._reading
+        if reading is None:
+            reading = self._reading = asyncio.ensure_future(self._read())
+        try:
+            return await asyncio.shield(reading)
+        finally:
+            if self._reading is reading and reading.done():
+                self._reading = None
+
+    async def _read(self) -> Mapping[str, HostPolicy]:
+        read_at = time.monotonic()
+        async with self._storage.read() as session:
+            rows = await session.list_host_policies()
+        policies = {row.host: row for row in rows}
+        if self._reading is not None:  # not forgotten while reading
+            self._policies, self._read_at = policies, read_at
+        return policies
+
+
+_memories: weakref.WeakKeyDictionary[Storage, PolicyMemory] = weakref.WeakKeyDictionary()
+
+
+def policy_memory_for(storage: Storage) -> PolicyMemory:
+    memory = _memories.get(storage)
+    if memory is None:
+        memory = _memories[storage] = PolicyMemory(storage)
+    return memory
+
+
+async def host_screened(ctx: NodeContext, host: str) -> bool:
+    """Whether ``host`` passes the remembered policies (see the module's notes)."""
+    host = host.lower()
+    if host == ctx.settings.public_host.lower():
+        return True
+    policies = await policy_memory_for(ctx.storage).policies()
+    return _decide(ctx, host, policies.get(host))
+
+
+async def refused_hosts(ctx: NodeContext, session: Session, hosts: Iterable[str]) -> set[str]:
+    """Which of ``hosts`` this node does not federate with, read from ``session``."""
+    wanted = {host.lower() for host in hosts} - {ctx.settings.public_host.lower()}
+    if not wanted:
+        return set()
+    policies = await session.get_host_policies(sorted(wanted))
+    return {host for host in wanted if not _decide(ctx, host, policies.get(host))}

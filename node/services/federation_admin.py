@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from node.errors import NotFound
+from node.federation.policy import policy_memory_for
 from node.services.context import NodeContext
 from node.services.peers import normalise_host
 from node.storage.records import HostPolicy
@@ -19,6 +20,7 @@ async def set_policy(ctx: NodeContext, host: str, policy: str, note: str = "") -
         await tx.set_host_policy(record)
         if policy == "block":
             await tx.fail_pending_deliveries_to_host(host, "host blocked", now_text())
+    policy_memory_for(ctx.storage).forget()
     return record
 
 
@@ -26,6 +28,7 @@ async def clear_policy(ctx: NodeContext, host: str) -> None:
     async with ctx.storage.transaction() as tx:
         if not await tx.delete_host_policy(normalise_host(host)):
             raise NotFound(f"no policy for {host}")
+    policy_memory_for(ctx.storage).forget()
 
 
 async def list_policies(ctx: NodeContext) -> list[HostPolicy]:

@@ -14,6 +14,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from node.keys import load_ed25519_private, load_rsa_private
 from node.services.actors import LocalActor, local_actor_by_iri
+from node.storage import create_storage
+from node.storage.records import HostPolicy
 from protocol import builders
 from protocol.httpsig import sign_request
 from protocol.proofs import sign_object
@@ -211,4 +213,30 @@ async def test_blocked_host_is_refused_and_unsupported_type_recorded(
                 json={"policy": "block"})
     status, body = await post(a, *signed_post(a, bob, {**like, "id": f"{b.url}/act/2"}))
     assert status == 403
+    assert (await stored_count(a))[0] == 1
+
+
+@pytest.mark.spec("Kula federation policy: blocks")
+async def test_a_block_made_by_another_process_stops_storage_at_once(
+    pair: tuple[Node, Node],
+) -> None:
+    """The inbox screens hosts from a policy memory that another process's
+    change reaches only after a moment; until then the check in the storing
+    transaction refuses the activity, so nothing from the host is kept."""
+    a, b = pair
+    bob = await remote_member(b, "bob")
+    like = {"@context": "https://www.w3.org/ns/activitystreams", "type": "Like",
+            "id": f"{b.url}/activities/like1", "actor": bob.iri, "object": a.url}
+    status, _ = await post(a, *signed_post(a, bob, like))
+    assert status == 422  # recorded: the memory now holds "no policy for b"
+    other_process = create_storage(a.ctx.settings)
+    await other_process.open()
+    try:
+        async with other_process.transaction() as tx:
+            await tx.set_host_policy(HostPolicy(b.host, "block", "", "2026-01-01T00:00:00Z"))
+    finally:
+        await other_process.close()
+    status, body = await post(a, *signed_post(a, bob, {**like, "id": f"{b.url}/act/2"}))
+    assert status == 403, body
+    assert body["detail"] == f"this node does not federate with {b.host}"
     assert (await stored_count(a))[0] == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from node.storage.queries._base import QueryBase, Row, dumps, loads
 from node.storage.records import Follow, HostPolicy, Peer, RemoteActor
 
@@ -142,6 +144,14 @@ class RemoteQueries(QueryBase):
     async def get_host_policy(self, host: str) -> HostPolicy | None:
         row = await self._one("SELECT * FROM host_policies WHERE host = ?", (host,))
         return None if row is None else HostPolicy(**dict(row))
+
+    async def get_host_policies(self, hosts: Sequence[str]) -> dict[str, HostPolicy]:
+        """The policies naming any of ``hosts``, by host."""
+        if not hosts:
+            return {}
+        marks = ", ".join("?" * len(hosts))
+        rows = await self._all(f"SELECT * FROM host_policies WHERE host IN ({marks})", hosts)
+        return {row["host"]: HostPolicy(**dict(row)) for row in rows}
 
     async def list_host_policies(self) -> list[HostPolicy]:
         rows = await self._all("SELECT * FROM host_policies ORDER BY policy, host")
