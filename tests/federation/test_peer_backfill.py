@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from node.federation.handlers.announce import handle_announce
 from node.federation.peer_backfill import backfill_follower
 from node.services.actors import local_actor_by_iri
 from tests.federation.harness import Node, settle
@@ -41,3 +42,30 @@ async def test_a_new_partner_receives_the_listings_that_were_already_there(
     assert follow is not None
     sent = await backfill_follower(a.ctx, group, follow.follower_iri, follow.activity_iri)
     assert sent == 0
+
+
+async def test_listings_announced_before_the_accept_arrives_are_kept(
+    nodes: tuple[Node, Node, Node],  # noqa: F811
+) -> None:
+    """The Accept and the backfill are delivered concurrently, so the Announces
+    can land first: a Follow still awaiting its answer counts as following."""
+    a, _, c = nodes
+    alice = await a.member("alice")
+    admin_c = await c.member("carol")
+    status, _ = await a.api("POST", "/api/v1/listings", alice, json={**LISTING, "title": "Drill"})
+    assert status == 201
+    await settle(a)
+    status, _ = await c.api("POST", "/api/v1/admin/peers", admin_c, json={"host": a.host})
+    assert status == 201
+    await settle(c)  # c's Follow reaches a's inbox
+    await settle(a)  # a accepts and backfills; both reach c's inbox, unprocessed
+
+    async with c.ctx.storage.read() as session:
+        received = [await session.get_inbox_activity(seq) for seq in (1, 2, 3)]
+        follow = await session.get_follow(c.actor("community"), a.actor("community"))
+    assert follow is not None and follow.state == "pending"
+    announces = [item for item in received if item is not None and item.type == "Announce"]
+    assert len(announces) == 1
+    # The Announce handled before the Accept, as happens when it arrives first.
+    assert await handle_announce(c.ctx, announces[0].document) == "applied"
+    assert await search_titles(c, "drill") == ["Drill"]
