@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
+
+_STAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
 def utc_now() -> datetime:
@@ -10,11 +13,19 @@ def utc_now() -> datetime:
 
 
 def to_text(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime(_STAMP_FORMAT)
+
+
+# (second, its text): the inbox stamps every activity, many in the same second.
+_last_stamp: tuple[int, str] = (0, "")
 
 
 def now_text() -> str:
-    return to_text(utc_now())
+    global _last_stamp
+    second = int(time.time())
+    if _last_stamp[0] != second:
+        _last_stamp = (second, time.strftime(_STAMP_FORMAT, time.gmtime(second)))
+    return _last_stamp[1]
 
 
 def parse_text(text: str) -> datetime:

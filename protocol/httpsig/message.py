@@ -62,6 +62,8 @@ class Fields:
         values = self._lines.get(name.lower())
         if values is None:
             return None
+        if len(values) == 1 and "\n" not in values[0]:  # the usual case, without the regex
+            return values[0].strip(" \t")
         return ", ".join(_OBS_FOLD.sub(" ", value).strip(" \t") for value in values)
 
     def first(self, name: str) -> str | None:
