@@ -2,12 +2,14 @@
 commit (one fsync) makes them all durable, and a batch writer can store them
 in a few multi-row statements instead of a few statements each.
 
-A caller queues its item. When no batch is being written, it starts one with
-every queued item; otherwise it waits for the batch in flight to land and
-looks again. Every caller's ``await`` returns only after the transaction
-holding its item committed, so the inbox still answers 202 only for what is
-durable. Under light load a batch is one item and nothing waits; under heavy
-load batches grow with the load, and all callers of a batch wake together.
+A caller queues its item and awaits its own future. One writer task per
+committer takes every queued item (up to :data:`MAX_BATCH`), commits them,
+resolves their futures, and goes on while items keep arriving; it ends when
+the queue is empty and the next caller starts another. Every caller's
+``await`` returns only after the transaction holding its item committed, so
+the inbox still answers 202 only for what is durable. Under light load a
+batch is one item and nothing waits; under heavy load batches grow with the
+load, and all callers of a batch wake together.
 
 If a batch fails (a bug, or the database refusing), each of its items is
 written again in a transaction of its own, so one bad item never costs the
@@ -40,37 +42,33 @@ class GroupCommit(Generic[Item, Result]):
         self.storage = storage
         self.write_batch = write_batch
         self._pending: list[tuple[Item, asyncio.Future[Result]]] = []
-        self._in_flight: asyncio.Task[None] | None = None
+        self._writer: asyncio.Task[None] | None = None
 
     async def submit(self, item: Item) -> Result:
         """Write ``item`` with whatever else is queued; return its result once
         the transaction committed (or raise the error that stopped it)."""
         future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
         self._pending.append((item, future))
-        while not future.done():
-            if self._in_flight is None:
+        if self._writer is None:
+            # A task of its own, so a cancelled caller never strands the others' items.
+            self._writer = asyncio.ensure_future(self._write_pending())
+        return await future
+
+    async def _write_pending(self) -> None:
+        try:
+            while self._pending:
                 batch = self._pending[:MAX_BATCH]
                 del self._pending[:MAX_BATCH]
-                # A task of its own, so a cancelled caller never strands the others' items.
-                self._in_flight = asyncio.ensure_future(self._commit(batch))
-                self._in_flight.add_done_callback(self._landed)
-            await asyncio.wait((self._in_flight,))
-        return future.result()
-
-    def _landed(self, task: asyncio.Task[None]) -> None:
-        # Runs before the callers waiting on the task wake up.
-        if self._in_flight is task:
-            self._in_flight = None
-
-    async def _commit(self, batch: list[tuple[Item, asyncio.Future[Result]]]) -> None:
-        try:
-            await self._commit_batch(batch)
+                try:
+                    await self._commit_batch(batch)
+                finally:
+                    # Interrupted (the loop shutting down): whether the batch
+                    # committed is unknown, so the sender should retry.
+                    _fail_unresolved(batch)
         finally:
-            # Interrupted (the loop shutting down): nobody may wait forever, and
-            # whether the batch committed is unknown, so the sender should retry.
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(StorageUnavailable("the write was interrupted"))
+            self._writer = None
+            _fail_unresolved(self._pending)
+            self._pending = []
 
     async def _commit_batch(self, batch: list[tuple[Item, asyncio.Future[Result]]]) -> None:
         items = [item for item, _ in batch]
@@ -81,13 +79,21 @@ class GroupCommit(Generic[Item, Result]):
                     raise RuntimeError("a batch writer returned the wrong number of results")
         except Exception as exc:
             if len(batch) == 1:
-                batch[0][1].set_exception(exc)
+                if not batch[0][1].done():
+                    batch[0][1].set_exception(exc)
                 return
             for entry in batch:
                 await self._commit_batch([entry])
             return
         for (_, future), result in zip(batch, results, strict=True):
-            future.set_result(result)
+            if not future.done():  # its caller may have been cancelled
+                future.set_result(result)
+
+
+def _fail_unresolved(entries: list[tuple[Any, asyncio.Future[Any]]]) -> None:
+    for _, future in entries:
+        if not future.done():
+            future.set_exception(StorageUnavailable("the write was interrupted"))
 
 
 _committers: weakref.WeakKeyDictionary[Storage, dict[str, GroupCommit[Any, Any]]] = (
