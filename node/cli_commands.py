@@ -112,7 +112,7 @@ async def _serve(args: argparse.Namespace) -> int:
     from node.logsetup import configure_logging
 
     settings = with_overrides(load_settings(args.data_dir), host=args.host, port=args.port)
-    configure_logging(settings.log_level, settings.log_format)
+    configure_logging(settings.log_level, settings.log_format, buffered=True)
     app = create_app(settings, run_workers=not args.no_workers and settings.run_workers)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()

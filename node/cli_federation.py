@@ -110,7 +110,7 @@ async def _queue_drop(args: argparse.Namespace) -> int:
 
 async def _worker(args: argparse.Namespace) -> int:
     settings = load_settings(args.data_dir)
-    configure_logging(settings.log_level, settings.log_format)
+    configure_logging(settings.log_level, settings.log_format, buffered=True)
     async with open_node(args) as ctx, run_background_workers(ctx):
         print("kula worker running", flush=True)
         await asyncio.Event().wait()

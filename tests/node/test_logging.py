@@ -6,9 +6,10 @@ import io
 import json
 import logging
 import sys
+import threading
 from datetime import UTC, datetime
 
-from node.logsetup import JsonFormatter
+from node.logsetup import BufferedStreamHandler, JsonFormatter
 
 
 def emitted(record: logging.LogRecord) -> dict[str, object]:
@@ -55,3 +56,58 @@ def test_an_exception_is_written_with_its_traceback() -> None:
     line = emitted(record)
     assert line["level"] == "error" and line["message"] == "failed"
     assert "ValueError: broken" in str(line["exception"])
+
+
+def info(message: str, level: int = logging.INFO) -> logging.LogRecord:
+    return logging.makeLogRecord({"msg": message, "levelno": level,
+                                  "levelname": logging.getLevelName(level)})
+
+
+class Recorder(io.StringIO):
+    """A stream that signals each write, so a test can wait for the flusher."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.written = threading.Event()
+
+    def write(self, text: str) -> int:
+        count = super().write(text)
+        self.written.set()
+        return count
+
+
+def test_buffered_lines_wait_until_a_warning_and_keep_their_order() -> None:
+    stream = Recorder()
+    handler = BufferedStreamHandler(stream, interval=3600)
+    try:
+        handler.handle(info("first"))
+        handler.handle(info("second"))
+        assert stream.getvalue() == ""
+        handler.handle(info("trouble", logging.WARNING))
+        assert stream.getvalue().splitlines() == ["first", "second", "trouble"]
+    finally:
+        handler.close()
+
+
+def test_buffered_lines_are_written_when_full_and_on_close() -> None:
+    stream = Recorder()
+    handler = BufferedStreamHandler(stream, interval=3600, capacity=3)
+    handler.handle(info("1"))
+    handler.handle(info("2"))
+    assert stream.getvalue() == ""
+    handler.handle(info("3"))
+    assert stream.getvalue().splitlines() == ["1", "2", "3"]
+    handler.handle(info("4"))
+    handler.close()
+    assert stream.getvalue().splitlines() == ["1", "2", "3", "4"]
+
+
+def test_buffered_lines_are_written_within_the_interval() -> None:
+    stream = Recorder()
+    handler = BufferedStreamHandler(stream, interval=0.05)
+    try:
+        handler.handle(info("quiet moment"))
+        assert stream.written.wait(timeout=10)
+        assert stream.getvalue() == "quiet moment\n"
+    finally:
+        handler.close()
