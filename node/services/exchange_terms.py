@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from node.errors import ValidationFailed
+from node.services.pool_terms import PoolTakesNoOffers, is_pool
 from node.storage.records import Listing
 from node.timeutil import parse_text
 from protocol import builders
@@ -50,6 +51,12 @@ def is_returnable(mode: str) -> bool:
 
 
 def check_terms(listing: Listing, terms: Terms) -> None:
+    """Refuse an exchange ``listing`` cannot take on ``terms``: the one check
+    behind a member's offer or counter-offer and an Offer from another node."""
+    if is_pool(listing):
+        # A pool is joined by pledges its author's node counts towards one signed
+        # outcome; an exchange would promise the listing to one member outside it.
+        raise PoolTakesNoOffers("the listing is a pool: it takes pledges, not exchange offers")
     available = int(listing.fields.get("quantity", 1))
     if not 1 <= terms.quantity <= max(1, available):
         raise _invalid("/quantity", f"between 1 and {available} can be asked for")

@@ -49,6 +49,16 @@ class PledgeOutOfBounds(ValidationFailed):
     title = "The pledge does not fit the pool's unit or limits"
 
 
+class PoolTakesNoOffers(ValidationFailed):
+    type_slug = "pool-takes-no-offers"
+    title = "A pool takes pledges, not exchange offers"
+
+
+def is_pool(listing: Listing) -> bool:
+    """Whether ``listing`` (here or remote) is a pool: its Proposal has a pool section."""
+    return isinstance(listing.document.get("pool"), dict)
+
+
 def node_error(error: PoolError) -> NodeError:
     """The API problem for a refused pool, pledge or outcome."""
     if error.reason == "closed":

@@ -18,9 +18,12 @@ from node.federation.remote_actors import RemoteActors
 from node.keys import load_ed25519_private
 from node.services import pool_settlement
 from node.services.actors import member_actor
+from node.services.exchange_terms import Terms, build_agreement
+from node.services.outbox import publish_activity
 from node.services.pool_terms import NotAPool, PledgeOutOfBounds, PoolClosed
-from node.timeutil import later_text, parse_text
+from node.timeutil import later_text, now_text, parse_text
 from node.workers.runner import run_once
+from protocol import builders
 from protocol.builders.listing import measure
 from protocol.builders.pools import pledge as pledge_builder
 from protocol.builders.pools import pledge_offer
@@ -257,3 +260,45 @@ async def test_inbound_pledges_that_cannot_count_are_refused(pair: tuple[Node, N
     await pool_settlement.settle_due(a.ctx, now=parse_text(DEADLINE) + timedelta(seconds=1))
     with pytest.raises(PoolClosed):
         await handle_pool_activity(a.ctx, await signed_offer(b, "bob", listing, "5", 5))
+
+
+@pytest.mark.spec("Kula SPEC §18: a pool takes pledges, not exchange offers")
+async def test_an_exchange_offer_on_a_pool_is_refused_on_both_nodes(
+    pair: tuple[Node, Node]
+) -> None:
+    a, b = pair
+    alice = await a.member("alice")
+    bob = await b.member("bob")
+    listing, _ = await published_on_a(a, b, alice, bob, "300.00")
+    # B's API refuses from its own copy of the listing.
+    status, refused = await b.api("POST", "/api/v1/exchanges", bob,
+                                  json={"listing": listing["iri"]})
+    assert status == 422 and refused["type"].endswith("/pool-takes-no-offers"), refused
+    # A node that does not know pools sends a genuine, signed Offer{Agreement}
+    # anyway: A refuses it as any other invalid offer, recorded and unanswered.
+    async with b.ctx.storage.transaction() as tx:
+        copy = await tx.get_listing_by_iri(listing["iri"])
+        member = await tx.get_member_by_username("bob")
+        assert copy is not None and member is not None
+        actor = member_actor(b.ctx, member)
+        agreement = sign_object(
+            build_agreement(copy, Terms(), agreement_iri=f"{b.url}/agreements/crafted",
+                            responder_iri=actor.iri),
+            load_ed25519_private(actor.ed25519_private_pem), actor.ed25519_key_id,
+        )
+        await publish_activity(b.ctx, tx, actor, builders.offer(
+            id=f"{b.url}/activities/crafted-offer", actor=actor.iri, agreement=agreement,
+            in_reply_to=listing["iri"], context=listing["iri"], to=[listing["author"]],
+            published=now_text(),
+        ))
+    await settle(a, b)
+    async with a.ctx.storage.read() as session:
+        rows = await session._all(
+            "SELECT outcome, outcome_detail FROM inbox_activities WHERE type = 'Offer'")
+        answers = await session._all(
+            "SELECT id FROM activities WHERE type IN ('Accept', 'Reject')")
+    assert [(row["outcome"], "is a pool" in (row["outcome_detail"] or "")) for row in rows] == [
+        ("rejected", True)]
+    assert answers == []
+    status, on_a = await a.api("GET", "/api/v1/exchanges", alice)
+    assert status == 200 and on_a["items"] == [], on_a

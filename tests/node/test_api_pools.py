@@ -181,6 +181,26 @@ async def test_pledges_are_counted_withdrawn_and_refused_precisely(
     assert signed["inReplyTo"] == listing["iri"] and signed["type"] == "Pledge"
 
 
+@pytest.mark.spec("Kula SPEC §18: a pool takes pledges, not exchange offers")
+async def test_an_exchange_offer_on_a_pool_is_refused_and_nothing_is_written(
+    client: TestClient, ctx: NodeContext, make_member: MemberFactory
+) -> None:
+    alice, bob = await make_member("alice"), await make_member("bob")
+    listing = await create(client, alice, pool_body())
+    for reference in (listing["id"], listing["iri"]):
+        await assert_problem(await client.post(
+            "/api/v1/exchanges", json={"listing": reference}, headers=bob.auth,
+        ), 422, "pool-takes-no-offers")
+    for who in (alice, bob):
+        mine = await (await client.get("/api/v1/exchanges", headers=who.auth)).json()
+        assert mine["items"] == []
+    told = await (await client.get("/api/v1/notifications", headers=alice.auth)).json()
+    assert told["items"] == []
+    async with ctx.storage.read() as session:
+        offers = await session._all("SELECT id FROM activities WHERE type = 'Offer'")
+    assert offers == []
+
+
 @pytest.mark.spec("Kula pools: success at the deadline")
 async def test_the_deadline_turns_pledges_into_commitments_once(
     client: TestClient, ctx: NodeContext, make_member: MemberFactory
