@@ -10,6 +10,7 @@ from node.errors import NotFound, ValidationFailed
 from node.federation import lookup
 from node.services import exchange_details, exchanges
 from node.services.actors import member_actor
+from node.services.pool_terms import PoolTakesNoOffers, is_pool
 from node.storage.records import Listing
 from node.typedefs import context_key
 from node.web.pages.exchanges import (
@@ -105,6 +106,8 @@ async def _render_offer_form(
 async def new_offer(request: web.Request) -> web.Response:
     await require_member(request)
     listing = await _listing(request, request.query.get("listing", "").strip())
+    if is_pool(listing):  # the listing page has the pledge form instead
+        raise PoolTakesNoOffers(_("this listing is a pool: pledge to it from its page"))
     return await _render_offer_form(request, listing)
 
 

@@ -12,7 +12,7 @@ from urllib.parse import quote
 from node.errors import ValidationFailed
 from node.services import pool_views
 from node.services.context import NodeContext
-from node.services.pool_terms import NotAPool
+from node.services.pool_terms import NotAPool, is_pool
 from node.storage.records import Listing, Member
 from node.web.pages.profile_views import label_actor
 from node.web.pages.site import gettext as _
@@ -24,10 +24,6 @@ from protocol.pools import GoalKind, decimal_text, read_pool
 TAKING_STATUSES = ("available", "reserved")
 #: Most commitments the page lists; the signed outcome holds them all.
 MAX_COMMITMENTS_SHOWN = 100
-
-
-def is_pool(listing: Listing) -> bool:
-    return isinstance(listing.document.get("pool"), dict)
 
 
 def amount_text(kind: str, amount: str, unit: str | None, currency: str | None) -> str:
