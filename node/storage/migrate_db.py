@@ -50,7 +50,7 @@ TABLES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("exchanges", ("id",)),
     ("exchange_offers", ("offer_iri",)),
     ("exchange_events", ("seq",)),
-    ("exchange_messages", ("iri",)),
+    ("exchange_messages", ("seq",)),
     ("notifications", ("id",)),
     ("attestations", ("iri",)),
     ("actor_moves", ("old_iri",)),

@@ -3,6 +3,7 @@ sort order and cursor pagination, against a real SQLite database."""
 
 from __future__ import annotations
 
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +14,13 @@ from helpers import listing_body, row_counts
 from node.services import listings, outbox
 from node.services.context import NodeContext
 from node.services.search import decode_cursor, search
-from node.storage.records import Listing, SearchQuery
+from node.storage import postgres as postgres_module
+from node.storage import sqlite as sqlite_module
+from node.storage.base import Storage
+from node.storage.postgres import PostgresStorage
+from node.storage.records import Exchange, ExchangeMessage, Listing, SearchQuery
 from node.storage.sqlite import SqliteStorage, distance_km, migration_files
+from tests.backends import fresh_database
 
 BERLIN = (52.52, 13.405)
 POTSDAM = (52.39, 13.065)
@@ -250,3 +256,99 @@ async def test_cursor_pages_have_no_duplicates_or_gaps(
             # The cursor travels as text, as it would through the API.
             after = decode_cursor(page.next_cursor)
         assert collected == expected, query
+
+
+# --- exchange messages ------------------------------------------------------------------
+
+SECOND = "2030-01-01T00:00:00Z"
+EARLIER = "2029-12-31T23:59:59Z"
+
+
+def exchange_row(exchange_id: str) -> Exchange:
+    return Exchange(
+        id=exchange_id, proposal_iri="https://a.example/listings/1", listing_seq=None,
+        proposer_iri="https://a.example/users/alice", responder_iri="https://b.example/users/bob",
+        mode="give", state="accepted", pending_offer_iri=None, pending_offer_role=None,
+        agreement_iri=None, agreement=None, quantity=1, starts_at=None, ends_at=None,
+        holds_availability=False, reason=None, created_at=SECOND, updated_at=SECOND,
+    )
+
+
+def message(exchange_id: str, iri: str, published: str) -> ExchangeMessage:
+    return ExchangeMessage(
+        iri=iri, exchange_id=exchange_id, author_iri="https://a.example/users/alice",
+        content=iri, published=published, document={"id": iri, "type": "Note"},
+    )
+
+
+async def listed_messages(storage: Storage, exchange_id: str) -> list[str]:
+    async with storage.read() as session:
+        return [m.iri for m in await session.list_messages(exchange_id)]
+
+
+@pytest.mark.spec("Kula exchanges: messages between the parties")
+async def test_messages_within_one_second_are_listed_in_the_order_they_were_stored(
+    ctx: NodeContext,
+) -> None:
+    # Stored in an order their IRIs do not sort in, each in its own transaction
+    # as sending or receiving one does.
+    stored = ["https://a.example/notes/m", "https://b.example/notes/z",
+              "https://a.example/notes/a"]
+    async with ctx.storage.transaction() as tx:
+        await tx.save_exchange(exchange_row("x1"))
+    for iri in stored:
+        async with ctx.storage.transaction() as tx:
+            assert await tx.add_message(message("x1", iri, SECOND))
+    async with ctx.storage.transaction() as tx:
+        assert not await tx.add_message(message("x1", stored[0], SECOND)), "stored once"
+    listed = await listed_messages(ctx.storage, "x1")
+    assert listed == stored
+    async with ctx.storage.read() as session:
+        assert {m.published for m in await session.list_messages("x1")} == {SECOND}
+
+
+ARRIVAL_MIGRATION = 10
+
+
+@pytest.mark.spec("Kula storage: migrations")
+async def test_arrival_migration_numbers_existing_messages_in_their_listed_order(
+    backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with AsyncExitStack() as stack:
+        storage: Storage
+        if backend == "sqlite":
+            storage = SqliteStorage(tmp_path / "kula.sqlite3")
+        else:
+            storage = PostgresStorage(await stack.enter_async_context(fresh_database()))
+        everything = migration_files
+
+        def before_arrival(dialect: str) -> list[tuple[int, str, str]]:
+            return [m for m in everything(dialect) if m[0] < ARRIVAL_MIGRATION]
+
+        monkeypatch.setattr(sqlite_module, "migration_files", before_arrival)
+        monkeypatch.setattr(postgres_module, "migration_files", before_arrival)
+        await storage.open()
+        stack.push_async_callback(storage.close)
+        assert await storage.schema_version() == ARRIVAL_MIGRATION - 1
+        async with storage.transaction() as tx:
+            await tx.save_exchange(exchange_row("x1"))
+            await tx.save_exchange(exchange_row("x2"))
+            # Stored in neither their published nor their IRI order.
+            for iri, published in [("https://a.example/notes/b", SECOND),
+                                   ("https://a.example/notes/c", EARLIER),
+                                   ("https://a.example/notes/a", SECOND)]:
+                await tx.add_message(message("x1", iri, published))
+            await tx.add_message(message("x2", "https://a.example/notes/x", SECOND))
+
+        monkeypatch.setattr(sqlite_module, "migration_files", everything)
+        monkeypatch.setattr(postgres_module, "migration_files", everything)
+        assert ARRIVAL_MIGRATION in await storage.migrate()
+        # Listed as before the migration: by published time, then IRI.
+        old_order = ["https://a.example/notes/c", "https://a.example/notes/a",
+                     "https://a.example/notes/b"]
+        assert await listed_messages(storage, "x1") == old_order
+        # A message stored now comes after them, whatever its published time.
+        async with storage.transaction() as tx:
+            assert await tx.add_message(message("x1", "https://a.example/notes/0", EARLIER))
+        assert await listed_messages(storage, "x1") == [*old_order, "https://a.example/notes/0"]
+        assert await listed_messages(storage, "x2") == ["https://a.example/notes/x"]

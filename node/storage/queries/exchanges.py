@@ -126,8 +126,11 @@ class ExchangeQueries(QueryBase):
         return changed > 0
 
     async def list_messages(self, exchange_id: str) -> list[ExchangeMessage]:
+        """An exchange's messages in the order this node stored them: published
+        times have second resolution, too coarse to order a quick reply."""
         rows = await self._all(
-            "SELECT * FROM exchange_messages WHERE exchange_id = ? ORDER BY published, iri",
+            "SELECT iri, exchange_id, author_iri, content, published, document"
+            " FROM exchange_messages WHERE exchange_id = ? ORDER BY seq",
             (exchange_id,),
         )
         result = []
