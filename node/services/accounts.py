@@ -9,14 +9,17 @@ from node.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationF
 from node.ids import secret_hash
 from node.keys import generate_key_pems
 from node.services import invites
+from node.services.actors import member_actor, member_document
 from node.services.community import community_profile
 from node.services.context import NodeContext
+from node.services.outbox import publish_actor_update
 from node.services.passwords import (
     MAX_PASSWORD_LENGTH,
     MIN_PASSWORD_LENGTH,
     hash_password,
     verify_password,
 )
+from node.storage.base import Session
 from node.storage.records import Member
 from node.timeutil import now_text
 
@@ -156,8 +159,11 @@ async def update_profile(
     display_name: str,
     summary: str,
     manually_approves_followers: bool,
+    also_known_as: list[str] | None = None,
 ) -> Member:
-    """Change what others see of a member (the limits of api-profile-update-request)."""
+    """Change what others see of a member (the limits of api-profile-update-request).
+    ``also_known_as`` are already resolved actor IRIs (None leaves them); when
+    the actor document changes, the member's followers are sent an ``Update``."""
     errors = []
     if not 1 <= len(display_name) <= MAX_DISPLAY_NAME_LENGTH:
         errors.append({"pointer": "/display_name", "reason": "length"})
@@ -170,10 +176,24 @@ async def update_profile(
             errors=errors,
         )
     async with ctx.storage.transaction() as tx:
+        before = await tx.get_member(member.id)
+        assert before is not None
         await tx.update_member_profile(
             member.id, display_name=display_name, summary=summary,
             manually_approves_followers=manually_approves_followers,
         )
-        updated = await tx.get_member(member.id)
-    assert updated is not None
-    return updated
+        if also_known_as is not None:
+            await tx.set_member_aliases(member.id, also_known_as)
+        return await publish_profile_update(ctx, tx, before)
+
+
+async def publish_profile_update(ctx: NodeContext, session: Session, before: Member) -> Member:
+    """The member as ``session`` now holds them; when their actor document is no
+    longer ``before``'s, an ``Update`` of it is queued to their followers in the
+    same transaction (an edit that changes nothing visible sends nothing)."""
+    after = await session.get_member(before.id)
+    assert after is not None
+    document = member_document(ctx, after)
+    if document != member_document(ctx, before):
+        await publish_actor_update(ctx, session, member_actor(ctx, after), document)
+    return after

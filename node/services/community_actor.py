@@ -5,11 +5,8 @@ from __future__ import annotations
 from node.services.actors import community_document, node_actor
 from node.services.community import CommunityProfile
 from node.services.context import NodeContext
-from node.services.outbox import new_activity_iri, publish_activity
+from node.services.outbox import publish_actor_update
 from node.storage.base import Session
-from node.timeutil import now_text
-from protocol import builders
-from protocol.namespaces import AS_PUBLIC
 
 
 async def publish_group_update(
@@ -20,10 +17,6 @@ async def publish_group_update(
     keys = await session.get_node_keys("community")
     if keys is None:  # the node's actors are made at start-up; nothing to tell before
         return
-    group = node_actor(ctx, keys)
-    _, iri = new_activity_iri(ctx)
-    activity = builders.update(
-        id=iri, actor=group.iri, object=community_document(ctx, keys, profile),
-        to=[AS_PUBLIC], cc=[ctx.urls.followers(group.username)], published=now_text(),
+    await publish_actor_update(
+        ctx, session, node_actor(ctx, keys), community_document(ctx, keys, profile)
     )
-    await publish_activity(ctx, session, group, activity)

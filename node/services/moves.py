@@ -18,6 +18,7 @@ from node.federation.fetch import fetch_json
 from node.federation.lookup import resolve_actor_iri
 from node.federation.remote_actors import RemoteActors
 from node.services import follows
+from node.services.accounts import publish_profile_update
 from node.services.actors import instance_actor, local_actor_by_iri, member_actor
 from node.services.attestations import record_of
 from node.services.context import NodeContext
@@ -40,13 +41,23 @@ async def _aliases_of(ctx: NodeContext, iri: str) -> list[str]:
     return [alias for alias in (id_of(a) for a in as_list(document.get("alsoKnownAs"))) if alias]
 
 
-async def set_aliases(ctx: NodeContext, member: Member, targets: list[str]) -> list[str]:
-    """Declare the accounts this member also is (the old ones, before a move here)."""
+async def resolve_aliases(ctx: NodeContext, member: Member, targets: list[str]) -> list[str]:
+    """The actor IRIs of ``targets`` (handles or IRIs), fit to be ``member``'s aliases."""
     resolved = [await resolve_actor_iri(ctx, target) for target in targets]
     if member_actor(ctx, member).iri in resolved:
         raise ValidationFailed("an account cannot be its own alias")
+    return resolved
+
+
+async def set_aliases(ctx: NodeContext, member: Member, targets: list[str]) -> list[str]:
+    """Declare the accounts this member also is (the old ones, before a move here)."""
+    resolved = await resolve_aliases(ctx, member, targets)
     async with ctx.storage.transaction() as tx:
+        before = await tx.get_member(member.id)
+        assert before is not None
         await tx.set_member_aliases(member.id, resolved)
+        # alsoKnownAs is part of the actor document: followers' copies are refreshed.
+        await publish_profile_update(ctx, tx, before)
     return resolved
 
 

@@ -47,6 +47,20 @@ async def publish_activity(
     await session.enqueue_job("fanout", {"activity_iri": iri}, now)
 
 
+async def publish_actor_update(
+    ctx: NodeContext, session: Session, actor: LocalActor, document: dict[str, Any]
+) -> None:
+    """Queue an ``Update`` of ``actor``'s whole new actor ``document`` to its
+    followers, in ``session``'s transaction, so other servers refresh their copy
+    (receivers refetch it rather than trust the embedded one)."""
+    _, iri = new_activity_iri(ctx)
+    activity = builders.update(
+        id=iri, actor=actor.iri, object=document,
+        to=[AS_PUBLIC], cc=[ctx.urls.followers(actor.username)], published=now_text(),
+    )
+    await publish_activity(ctx, session, actor, activity)
+
+
 async def record_activity(
     ctx: NodeContext, session: Session, member: Member, kind: str, document: dict[str, Any]
 ) -> dict[str, Any]:

@@ -83,19 +83,17 @@ async def update_me(request: web.Request) -> web.Response:
     body = await read_json(request, "api-profile-update-request")
     ctx = request.app[context_key]
     member = principal.member
-    if "also_known_as" in body:
-        await moves.set_aliases(ctx, member, body["also_known_as"])
-    async with ctx.storage.transaction() as tx:
-        await tx.update_member_profile(
-            member.id,
-            display_name=body.get("display_name", member.display_name),
-            summary=body.get("summary", member.summary),
-            manually_approves_followers=body.get(
-                "manually_approves_followers", member.manually_approves_followers
-            ),
-        )
-        updated = await tx.get_member(member.id)
-    assert updated is not None
+    aliases = (await moves.resolve_aliases(ctx, member, body["also_known_as"])
+               if "also_known_as" in body else None)
+    updated = await accounts.update_profile(
+        ctx, member,
+        display_name=body.get("display_name", member.display_name),
+        summary=body.get("summary", member.summary),
+        manually_approves_followers=body.get(
+            "manually_approves_followers", member.manually_approves_followers
+        ),
+        also_known_as=aliases,
+    )
     return web.json_response(member_json(ctx, updated, private=True))
 
 

@@ -1,5 +1,5 @@
-"""Three real nodes on loopback: follows, peering, listing propagation, blocks,
-and a node that is down while others deliver to it."""
+"""Three real nodes on loopback: follows, peering, listing propagation, profile
+updates, blocks, and a node that is down while others deliver to it."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from tests.federation.harness import Node, settle
+from tests.support import TEST_PASSWORD
+from tests.web.account_helpers import form_client
 
 LISTING = {
     "purpose": "offer",
@@ -54,6 +56,76 @@ async def test_member_follows_a_member_on_another_node(nodes: tuple[Node, Node, 
     # Bob's node lists alice among his followers, in his ActivityPub collection too.
     status, collection = await b.api("GET", "/users/bob/followers?page=1")
     assert collection["orderedItems"] == [a.actor("alice")]
+
+
+async def follower_sees(follower: Node, token: str, handle: str) -> dict:
+    """The actor as the follower's node knows it (its cached copy)."""
+    status, profile = await follower.api(
+        "GET", f"/api/v1/lookup/actor?resource={handle}", token
+    )
+    assert status == 200, profile
+    return profile
+
+
+async def actor_updates(node: Node, username: str) -> list[dict]:
+    status, page = await node.api("GET", f"/users/{username}/outbox?page=true")
+    assert status == 200, page
+    return [item for item in page["orderedItems"] if item["type"] == "Update"]
+
+
+async def followed_by_bob(a: Node, b: Node) -> tuple[str, str]:
+    """alice on ``a`` with bob on ``b`` following her; bob's node has cached her actor."""
+    alice, bob = await a.member("alice", scope="write"), await b.member("bob", scope="write")
+    status, follow = await b.api(
+        "POST", "/api/v1/follows", bob, json={"target": f"alice@{a.host}"}
+    )
+    assert status == 201, follow
+    await settle(a, b)
+    assert (await follower_sees(b, bob, f"alice@{a.host}"))["name"] == "alice"
+    return alice, bob
+
+
+@pytest.mark.spec("ActivityPub §7.3 Update")
+async def test_an_edited_profile_is_refreshed_at_followers_nodes(
+    nodes: tuple[Node, Node, Node],
+) -> None:
+    a, b, _ = nodes
+    alice, bob = await followed_by_bob(a, b)
+    status, changed = await a.api("PATCH", "/api/v1/me", alice, json={
+        "display_name": "Alice Liddell", "also_known_as": [f"bob@{b.host}"]})
+    assert status == 200, changed
+    # One edit, one Update of the whole Person, to the public and her followers.
+    [update] = await actor_updates(a, "alice")
+    assert update["object"]["type"] == "Person"
+    assert update["object"]["name"] == "Alice Liddell"
+    assert update["object"]["alsoKnownAs"] == [b.actor("bob")]
+    assert update["cc"] == [f"{a.actor('alice')}/followers"]
+    await settle(a, b)
+    assert (await follower_sees(b, bob, f"alice@{a.host}"))["name"] == "Alice Liddell"
+
+    # An edit that changes nothing in the actor document is not announced.
+    status, _ = await a.api("PATCH", "/api/v1/me", alice, json={
+        "display_name": "Alice Liddell", "also_known_as": [f"bob@{b.host}"]})
+    assert status == 200
+    assert len(await actor_updates(a, "alice")) == 1
+    async with a.ctx.storage.read() as session:
+        assert (await session.count_jobs_by_state()).get("new") is None
+
+
+@pytest.mark.spec("ActivityPub §7.3 Update")
+async def test_a_profile_edited_on_the_account_page_is_refreshed_at_followers_nodes(
+    nodes: tuple[Node, Node, Node],
+) -> None:
+    a, b, _ = nodes
+    _, bob = await followed_by_bob(a, b)
+    async with form_client(a) as client:
+        await client.log_in("alice", TEST_PASSWORD)
+        status, body, _ = await client.post(
+            "/account/profile", {"display_name": "Alice Liddell", "summary": "Lends tools."}
+        )
+        assert status == 303, body
+    await settle(a, b)
+    assert (await follower_sees(b, bob, f"alice@{a.host}"))["name"] == "Alice Liddell"
 
 
 @pytest.mark.spec("FEP-1b12 Announce")
