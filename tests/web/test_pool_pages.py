@@ -285,9 +285,6 @@ async def test_a_participants_pool_takes_one_place_and_keeps_its_terms_when_edit
     status, pool = await node.api("GET", f"/api/v1/listings/{listing['id']}/pool")
     assert (pool["goal"]["amount"], pool["pledge_count"], pool["receives"]) == ("8", 1, "A seat")
     # The offer page does not open for a pool: it takes pledges on its own page.
-    await node.member("bob")
-    bob = await session_cookie(node, "bob")
-    assert node.session is not None
     async with node.session.get(
         "/exchanges/new?listing=" + quote(listing["iri"], safe=""), cookies=bob
     ) as got:
