@@ -36,8 +36,7 @@ async def verified_proposal(ctx: NodeContext, proposal: dict[str, Any]) -> dict[
 
 
 async def followed_locally(ctx: NodeContext, *iris: str) -> bool:
-    """Whether a member or the community of this node follows any of ``iris``
-    (or has asked to and awaits the answer)."""
+    """Whether a member or the community of this node follows any of ``iris``."""
     async with ctx.storage.read() as session:
         for iri in iris:
             if iri and await session.followed_by_local(iri, ctx.urls.base + "/"):

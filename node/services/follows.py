@@ -24,6 +24,13 @@ def _is_local(ctx: NodeContext, iri: str) -> bool:
     return iri.startswith(ctx.urls.base + "/")
 
 
+#: How the inbound handlers record content from an actor nobody here follows.
+#: When our Follow of that actor is accepted, what it sent meanwhile is
+#: processed again (:func:`answer_outgoing_follow`): a followee's Accept and
+#: its first posts are delivered concurrently, so they may arrive in any order.
+NOT_FOLLOWED = "ignored: nobody here follows"
+
+
 async def _send_answer(
     ctx: NodeContext, session: Session, followee: LocalActor, follow: Follow, kind: str,
     follow_activity: dict[str, Any] | str,
@@ -122,7 +129,16 @@ async def answer_outgoing_follow(
             return False
         if record.followee_iri != answering_actor:
             raise Forbidden("only the followed actor can answer a Follow")
-        await tx.set_follow_state(record.id, state, now_text())
+        now = now_text()
+        await tx.set_follow_state(record.id, state, now)
+        if state == "accepted" and record.state == "pending":
+            # What the followee sent since our Follow may have come before its
+            # Accept and been ignored; now that we follow it, it counts.
+            reopened = await tx.reopen_inbox_activities(
+                answering_actor, record.created_at, NOT_FOLLOWED
+            )
+            if reopened:
+                await tx.enqueue_jobs("inbox", [{"seq": seq} for seq in reopened], now)
     return True
 
 

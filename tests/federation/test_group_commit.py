@@ -94,17 +94,34 @@ async def test_an_unusable_storage_fails_every_caller(tmp_path: Path) -> None:
 
 
 async def _batch_statements(storage: Storage) -> None:
+    seqs: list[int | None]
     async with storage.transaction() as session:
         first = await session.insert_inbox_activities([activity(1), activity(2), activity(1)])
         assert first[0] is not None and first[1] is not None and first[2] is None
         replay = await session.insert_inbox_activities([activity(2), activity(3)])
         assert replay[0] is None and replay[1] is not None
+        seqs = [first[0], first[1], replay[1]]
         assert await session.insert_inbox_activities([]) == []
         assert await session.enqueue_jobs("inbox", [{"seq": 1}, {"seq": 2}], NOW) == 2
         assert await session.enqueue_jobs("inbox", [], NOW) == 0
     async with storage.read() as session:
         assert await session.count_inbox_activities() == 3
         assert (await session.count_jobs_by_state()).get("new") == 2
+    # Activities ignored while a Follow was pending are reopened when it is accepted.
+    async with storage.transaction() as session:
+        outcomes = ("ignored: nobody here follows the author", "applied", "ignored: nobody_here")
+        for seq, outcome in zip(seqs, outcomes, strict=True):
+            assert seq is not None
+            await session.set_inbox_outcome(seq, outcome, None)
+        assert await session.reopen_inbox_activities(
+            f"{REMOTE}/users/a", NOW, "ignored: nobody here follows"
+        ) == [seqs[0]]
+        assert await session.reopen_inbox_activities(
+            f"{REMOTE}/users/a", "2026-01-02T00:00:00Z", "applied"
+        ) == []
+        assert seqs[0] is not None
+        reopened = await session.get_inbox_activity(seqs[0])
+        assert reopened is not None and reopened.outcome is None
 
 
 async def test_batch_statements_on_sqlite(tmp_path: Path) -> None:

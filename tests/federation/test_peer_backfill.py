@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from node.federation.handlers.announce import handle_announce
 from node.federation.peer_backfill import backfill_follower
+from node.federation.processing import process_inbox_activity
 from node.services.actors import local_actor_by_iri
 from tests.federation.harness import Node, settle
 from tests.federation.test_nodes import LISTING, nodes, search_titles  # noqa: F401
@@ -48,7 +48,8 @@ async def test_listings_announced_before_the_accept_arrives_are_kept(
     nodes: tuple[Node, Node, Node],  # noqa: F811
 ) -> None:
     """The Accept and the backfill are delivered concurrently, so the Announces
-    can land first: a Follow still awaiting its answer counts as following."""
+    can be processed first, while our Follow is pending: they are ignored then,
+    and processed again once the Accept makes the Follow count."""
     a, _, c = nodes
     alice = await a.member("alice")
     admin_c = await c.member("carol")
@@ -61,11 +62,19 @@ async def test_listings_announced_before_the_accept_arrives_are_kept(
     await settle(a)  # a accepts and backfills; both reach c's inbox, unprocessed
 
     async with c.ctx.storage.read() as session:
-        received = [await session.get_inbox_activity(seq) for seq in (1, 2, 3)]
-        follow = await session.get_follow(c.actor("community"), a.actor("community"))
-    assert follow is not None and follow.state == "pending"
-    announces = [item for item in received if item is not None and item.type == "Announce"]
-    assert len(announces) == 1
-    # The Announce handled before the Accept, as happens when it arrives first.
-    assert await handle_announce(c.ctx, announces[0].document) == "applied"
+        received = [await session.get_inbox_activity(seq) for seq in (1, 2)]
+    by_type = {item.type: item.seq for item in received if item is not None}
+    assert set(by_type) == {"Accept", "Announce"}
+    # The Announce first, as when it arrives first.
+    await process_inbox_activity(c.ctx, {"seq": by_type["Announce"]})
+    async with c.ctx.storage.read() as session:
+        announce = await session.get_inbox_activity(by_type["Announce"])
+    assert announce is not None
+    assert announce.outcome == "ignored: nobody here follows the announcer"
+    assert await search_titles(c, "drill") == []
+
+    await settle(c)  # the Accept, then the Announce again
     assert await search_titles(c, "drill") == ["Drill"]
+    async with c.ctx.storage.read() as session:
+        announce = await session.get_inbox_activity(by_type["Announce"])
+    assert announce is not None and announce.outcome == "applied"

@@ -14,6 +14,7 @@ from node.federation.remote_listings import delete_remote_listing, store_remote_
 from node.federation.verification import followed_locally, verified_proposal
 from node.services.actors import instance_actor
 from node.services.context import NodeContext
+from node.services.follows import NOT_FOLLOWED
 from node.workers.jobs import RetryLater
 from protocol.normalize import has_type, id_of
 
@@ -49,7 +50,7 @@ async def _deleted(ctx: NodeContext, target: str) -> str:
 async def handle_announce(ctx: NodeContext, activity: dict[str, Any]) -> str:
     group = id_of(activity.get("actor")) or ""
     if not await followed_locally(ctx, group):
-        return "ignored: nobody here follows the announcer"
+        return f"{NOT_FOLLOWED} the announcer"
     inner = activity.get("object")
     if isinstance(inner, str):
         fetched = await _fetch(ctx, inner)

@@ -12,6 +12,7 @@ from node.federation.remote_actors import RemoteActors
 from node.federation.remote_listings import store_remote_listing
 from node.federation.verification import followed_locally, verified_proposal
 from node.services.context import NodeContext
+from node.services.follows import NOT_FOLLOWED
 from protocol.normalize import has_type, id_of
 
 _ACTOR_TYPES = ("Person", "Group", "Service", "Application", "Organization")
@@ -28,7 +29,7 @@ async def _listing(ctx: NodeContext, activity: dict[str, Any], *, must_exist: bo
     async with ctx.storage.read() as session:
         known = await session.get_listing_by_iri(proposal["id"]) is not None
     if not known and (must_exist or not await followed_locally(ctx, actor or "")):
-        return "ignored: nobody here follows the author"
+        return f"{NOT_FOLLOWED} the author"
     async with ctx.storage.transaction() as tx:
         await store_remote_listing(tx, proposal)
     return "applied"

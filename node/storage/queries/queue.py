@@ -75,6 +75,21 @@ class QueueQueries(QueryBase):
             (outcome, detail, seq),
         )
 
+    async def reopen_inbox_activities(
+        self, actor_iri: str, received_since: str, outcome_prefix: str
+    ) -> list[int]:
+        """Clear the outcome of ``actor_iri``'s activities received since
+        ``received_since`` whose outcome starts with ``outcome_prefix``, so they
+        can be processed again; returns their sequence numbers."""
+        pattern = outcome_prefix.replace("%", r"\%").replace("_", r"\_") + "%"
+        rows = await self._all(
+            "UPDATE inbox_activities SET outcome = NULL, outcome_detail = NULL"
+            " WHERE actor_iri = ? AND received_at >= ? AND outcome LIKE ? ESCAPE '\\'"
+            " RETURNING seq",
+            (actor_iri, received_since, pattern),
+        )
+        return sorted(int(row["seq"]) for row in rows)
+
     async def count_inbox_activities(self, *, type: str | None = None) -> int:
         sql, params = "SELECT count(*) AS n FROM inbox_activities", ()
         if type is not None:

@@ -172,13 +172,10 @@ class RemoteQueries(QueryBase):
         return [Peer(**dict(row)) for row in rows]
 
     async def followed_by_local(self, followee_iri: str, local_prefix: str) -> bool:
-        """Whether any actor of this node (IRIs under ``local_prefix``) follows
-        ``followee_iri`` or asked to: what the followee sends right after its
-        Accept can arrive before it (deliveries run concurrently)."""
+        """Whether any actor of this node (IRIs under ``local_prefix``) follows ``followee_iri``."""
         pattern = local_prefix.replace("%", r"\%").replace("_", r"\_") + "%"
         row = await self._one(
-            "SELECT 1 AS yes FROM follows WHERE followee_iri = ?"
-            " AND state IN ('accepted', 'pending')"
+            "SELECT 1 AS yes FROM follows WHERE followee_iri = ? AND state = 'accepted'"
             " AND follower_iri LIKE ? ESCAPE '\\' LIMIT 1",
             (followee_iri, pattern),
         )
