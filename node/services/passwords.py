@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 _hasher = PasswordHasher()
-# Verifying against this when the account does not exist keeps timing uniform,
-# so login responses do not reveal which usernames exist.
-_DUMMY_HASH = _hasher.hash("kula-timing-equaliser")
-
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024
+
+
+@cache
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    """Verifying against this when the account does not exist keeps timing
+    uniform, so login responses do not reveal which usernames exist. Hashed on
+    first use, not at import: every `kula` command imports this module, and an
+    argon2 hash is a noticeable part of a start-up."""
+    return hasher.hash("kula-timing-equaliser")
 
 
 async def hash_password(password: str) -> str:
@@ -23,7 +29,8 @@ async def hash_password(password: str) -> str:
 async def verify_password(password_hash: str | None, password: str) -> bool:
     def check() -> bool:
         try:
-            return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+            checked = password_hash or _dummy_hash(_hasher)
+            return _hasher.verify(checked, password) and bool(password_hash)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
 
