@@ -10,16 +10,19 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from node.errors import ValidationFailed
+from node.errors import NodeError, NotFound, ValidationFailed
 from node.services.pool_terms import PoolTakesNoOffers, is_pool
 from node.storage.records import Listing
 from node.timeutil import parse_text
 from protocol import builders
 from protocol.currency import COUNT_UNIT, currency_iri
-from protocol.vocab import MODE_ROLES, RETURNABLE_MODES, ExchangeMode
+from protocol.vocab import MODE_ROLES, RETURNABLE_MODES, ExchangeMode, ListingStatus
 
 _DURATION = re.compile(r"^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?$")
 MAX_PERIODS = 10_000
+#: A reserved listing still takes offers: for what is left (a further unit,
+#: other dates), or in case the reservation falls through.
+OPEN_STATUSES = frozenset({ListingStatus.AVAILABLE.value, ListingStatus.RESERVED.value})
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,24 @@ def duration(text: str) -> timedelta:
 
 def is_returnable(mode: str) -> bool:
     return ExchangeMode(mode) in RETURNABLE_MODES
+
+
+def check_takes_offers(listing: Listing) -> None:
+    """Refuse a new offer on a deleted, withdrawn, expired or completed listing:
+    the one rule behind a member's offer here and an Offer from another node."""
+    if listing.deleted_at is not None:
+        raise NotFound("the listing was deleted")
+    if listing.status not in OPEN_STATUSES:
+        raise ValidationFailed(f"the listing is {listing.status}")
+
+
+def takes_offers(listing: Listing) -> bool:
+    """Whether :func:`check_takes_offers` lets a new offer on ``listing`` through."""
+    try:
+        check_takes_offers(listing)
+    except NodeError:
+        return False
+    return True
 
 
 def check_terms(listing: Listing, terms: Terms) -> None:

@@ -14,7 +14,12 @@ from node.keys import load_ed25519_private
 from node.services.actors import LocalActor, member_actor
 from node.services.context import NodeContext
 from node.services.exchange_state import apply_activity, notify_party, other_party, role_of
-from node.services.exchange_terms import Terms, build_agreement, check_terms
+from node.services.exchange_terms import (
+    Terms,
+    build_agreement,
+    check_takes_offers,
+    check_terms,
+)
 from node.services.listing_terms import text_to_html
 from node.services.outbox import new_activity_iri, publish_activity
 from node.storage.base import Session
@@ -47,12 +52,11 @@ async def _listing_for(session: Session, reference: str) -> Listing:
         listing = await session.get_listing_by_iri(reference)
     else:
         listing = await session.get_listing(reference)
-    if listing is None or listing.deleted_at is not None:
+    if listing is None:
         raise NotFound(
             "no such listing here; look a remote listing up first with /api/v1/lookup/listing"
         )
-    if listing.status not in ("available", "reserved"):
-        raise ValidationFailed(f"the listing is {listing.status}")
+    check_takes_offers(listing)
     return listing
 
 
@@ -126,6 +130,25 @@ async def make_offer(
         return await _send_offer(
             ctx, tx, actor, exchange, agreement, in_reply_to=listing.iri, message=message
         )
+
+
+async def refuse_remote_offer(
+    ctx: NodeContext, listing: Listing, *, offer_iri: str, sender_iri: str, reason: str
+) -> None:
+    """Answer a genuine ``Offer`` from another node that ``listing`` cannot take
+    with ``Reject{Offer}``, ``content`` the reason: the sender's node then
+    closes its side of the exchange as declined instead of waiting forever.
+    Nothing of the exchange is kept here."""
+    async with ctx.storage.transaction() as tx:
+        author = await tx.get_member(listing.member_id) if listing.member_id else None
+        if author is None:
+            return
+        actor = member_actor(ctx, author)
+        _, iri = new_activity_iri(ctx)
+        await publish_activity(ctx, tx, actor, builders.reject_offer(
+            id=iri, actor=actor.iri, offer_id=offer_iri, to=[sender_iri],
+            reason=_html(reason), published=now_text(),
+        ))
 
 
 async def counter_offer(

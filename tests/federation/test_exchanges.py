@@ -4,13 +4,21 @@ after every step, and the final Agreement carries both parties' proofs."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from node.federation.handlers.exchange import signed_by
+from node.errors import NodeError
+from node.federation.handlers.exchange import handle_offer, signed_by
+from node.keys import load_ed25519_private
+from node.services.actors import member_actor
+from node.services.exchange_terms import Terms, build_agreement, takes_offers
+from node.timeutil import now_text
+from protocol import builders
+from protocol.proofs import sign_object
 from tests.federation.harness import Node, settle
 
 START = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0)
@@ -231,3 +239,112 @@ async def test_swap_across_two_nodes(pair: tuple[Node, Node]) -> None:
     status, listed = await a.api("GET", f"/api/v1/listings/{listing['id']}")
     assert listed["status"] == "completed" and listed["quantity"] == 0
 
+
+
+@pytest.mark.spec("Kula SPEC §8.2: an offer the listing's node cannot take is rejected back")
+async def test_an_offer_on_a_listing_withdrawn_since_is_rejected_back(
+    pair: tuple[Node, Node]
+) -> None:
+    a, b = pair
+    alice, bob = await a.member("alice"), await b.member("bob")
+    listing = await listed_on_a(a, b, alice, bob, {
+        "purpose": "offer", "mode": "give", "title": "Desk lamp"})
+    # Alice withdraws it; B has not heard (nobody there follows her), so B's
+    # copy still takes offers and Bob's goes out.
+    status, _ = await a.api("POST", f"/api/v1/listings/{listing['id']}/withdrawal", alice)
+    assert status == 200
+    status, offered = await b.api("POST", "/api/v1/exchanges", bob,
+                                  json={"listing": listing["iri"]})
+    assert status == 201, offered
+    await settle(a, b)
+    status, on_a = await a.api("GET", "/api/v1/exchanges", alice)
+    assert status == 200 and on_a["items"] == [], on_a
+    on_b = await exchange_on(b, bob)
+    assert (on_b["state"], on_b["reason"]) == ("rejected", "the listing is withdrawn"), on_b
+    async with a.ctx.storage.read() as session:
+        refused = await session._all(
+            "SELECT outcome, outcome_detail FROM inbox_activities WHERE type = 'Offer'")
+    assert [(r["outcome"], r["outcome_detail"]) for r in refused] == [
+        ("rejected", "the listing is withdrawn")]
+    async with b.ctx.storage.read() as session:
+        answered = await session._all(
+            "SELECT outcome FROM inbox_activities WHERE type = 'Reject'")
+    assert [r["outcome"] for r in answered] == ["applied: reject"]
+    status, notes = await b.api("GET", "/api/v1/notifications", bob)
+    assert any(n["summary"].endswith("declined the offer") for n in notes["items"]), notes
+
+
+async def crafted_offer(
+    a: Node, b: Node, listing_iri: str, n: int, *, signer: str = "bob"
+) -> dict[str, Any]:
+    """An Offer{Agreement} by B's bob on A's listing, as B sends it, with the
+    Agreement signed by ``signer``'s key."""
+    async with a.ctx.storage.read() as session:
+        listing = await session.get_listing_by_iri(listing_iri)
+    async with b.ctx.storage.read() as session:
+        member = await session.get_member_by_username(signer)
+    assert listing is not None and member is not None
+    key_holder = member_actor(b.ctx, member)
+    agreement = sign_object(
+        build_agreement(listing, Terms(), agreement_iri=f"{b.url}/agreements/crafted-{n}",
+                        responder_iri=b.actor("bob")),
+        load_ed25519_private(key_holder.ed25519_private_pem), key_holder.ed25519_key_id,
+    )
+    return builders.offer(
+        id=f"{b.url}/activities/crafted-{n}", actor=b.actor("bob"), agreement=agreement,
+        in_reply_to=listing_iri, context=listing_iri, to=[listing.author_iri],
+        published=now_text(),
+    )
+
+
+@pytest.mark.spec("Kula SPEC §8.2: one rule for offers from here and from other nodes")
+async def test_the_api_and_the_inbox_refuse_offers_on_the_same_listings(
+    pair: tuple[Node, Node]
+) -> None:
+    a, b = pair
+    alice, carol = await a.member("alice"), await a.member("carol")
+    await b.member("bob")
+    await b.member("mallory")
+    status, listing = await a.api("POST", "/api/v1/listings", alice, json={
+        "purpose": "offer", "mode": "give", "title": "Bookshelf"})
+    assert status == 201, listing
+    cases = [(status, None) for status in ("available", "reserved", "completed", "withdrawn",
+                                           "expired")]
+    cases.append(("available", now_text()))  # deleted
+    for n, (listing_status, deleted_at) in enumerate(cases):
+        async with a.ctx.storage.transaction() as tx:
+            current = await tx.get_listing_by_iri(listing["iri"])
+            assert current is not None
+            current = replace(current, status=listing_status, deleted_at=deleted_at)
+            await tx.update_listing(current)
+        status, local = await a.api("POST", "/api/v1/exchanges", carol,
+                                    json={"listing": listing["id"]})
+        inbound: str | NodeError
+        try:
+            inbound = await handle_offer(a.ctx, await crafted_offer(a, b, listing["iri"], n))
+        except NodeError as exc:
+            inbound = exc
+        case = (listing_status, deleted_at)
+        if takes_offers(current):
+            assert status == 201 and inbound == "applied: offer", (case, local, inbound)
+        else:
+            assert isinstance(inbound, NodeError), (case, inbound)
+            assert (status, local["detail"]) == (inbound.status, inbound.detail), case
+    async with a.ctx.storage.read() as session:
+        rejects = await session._all("SELECT object_iri FROM activities WHERE type = 'Reject'")
+    refused = {f"{b.url}/activities/crafted-{n}" for n, (listing_status, deleted_at)
+               in enumerate(cases) if deleted_at or listing_status not in ("available",
+                                                                            "reserved")}
+    assert sorted(r["object_iri"] for r in rejects) == sorted(refused)
+    # A forged Offer (the Agreement signed by another key than its sender's) is
+    # only refused: no Reject goes to an actor who may never have sent it.
+    async with a.ctx.storage.transaction() as tx:
+        current = await tx.get_listing_by_iri(listing["iri"])
+        assert current is not None
+        await tx.update_listing(replace(current, status="withdrawn", deleted_at=None))
+    forged = await crafted_offer(a, b, listing["iri"], len(cases), signer="mallory")
+    with pytest.raises(NodeError, match="not signed by its sender"):
+        await handle_offer(a.ctx, forged)
+    async with a.ctx.storage.read() as session:
+        assert len(await session._all(
+            "SELECT id FROM activities WHERE type = 'Reject'")) == len(refused)

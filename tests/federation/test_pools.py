@@ -275,7 +275,7 @@ async def test_an_exchange_offer_on_a_pool_is_refused_on_both_nodes(
                                   json={"listing": listing["iri"]})
     assert status == 422 and refused["type"].endswith("/pool-takes-no-offers"), refused
     # A node that does not know pools sends a genuine, signed Offer{Agreement}
-    # anyway: A refuses it as any other invalid offer, recorded and unanswered.
+    # anyway: A refuses it as any offer its listing cannot take, and says why.
     async with b.ctx.storage.transaction() as tx:
         copy = await tx.get_listing_by_iri(listing["iri"])
         member = await tx.get_member_by_username("bob")
@@ -296,9 +296,10 @@ async def test_an_exchange_offer_on_a_pool_is_refused_on_both_nodes(
         rows = await session._all(
             "SELECT outcome, outcome_detail FROM inbox_activities WHERE type = 'Offer'")
         answers = await session._all(
-            "SELECT id FROM activities WHERE type IN ('Accept', 'Reject')")
+            "SELECT type, object_iri FROM activities WHERE type IN ('Accept', 'Reject')")
     assert [(row["outcome"], "is a pool" in (row["outcome_detail"] or "")) for row in rows] == [
         ("rejected", True)]
-    assert answers == []
+    assert [(row["type"], row["object_iri"]) for row in answers] == [
+        ("Reject", f"{b.url}/activities/crafted-offer")]
     status, on_a = await a.api("GET", "/api/v1/exchanges", alice)
     assert status == 200 and on_a["items"] == [], on_a

@@ -1,25 +1,28 @@
 """Exchange activities from the other party's node: offers, answers and the
 lifecycle. Each is checked against the same state machine the sender used;
 one that arrives early (a Handover before the Accept it follows) is retried,
-one that can never apply is rejected and never applied."""
+one that can never apply is rejected and never applied. A genuine Offer that a
+local listing cannot take (closed, a pool, terms it does not allow) is also
+answered with ``Reject{Offer}``, so the sender's node learns of it."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from typing import Any
 
-from node.errors import Conflict, Forbidden
+from node.errors import Conflict, Forbidden, NodeError
 from node.federation.policy import host_of
 from node.federation.remote_actors import RemoteActors
 from node.federation.remote_listings import html_to_text
 from node.ids import new_id
+from node.services import exchanges
 from node.services.actors import local_actor_by_iri
 from node.services.context import NodeContext
 from node.services.exchange_state import apply_activity, notify_party, other_party, role_of
-from node.services.exchange_terms import Terms, check_terms
+from node.services.exchange_terms import Terms, check_takes_offers, check_terms
 from node.services.outbox import new_activity_iri, publish_activity
 from node.storage.base import Session
-from node.storage.records import Exchange, ExchangeMessage
+from node.storage.records import Exchange, ExchangeMessage, Listing
 from node.timeutil import now_text, parse_text
 from node.workers.jobs import RetryLater
 from protocol import builders
@@ -119,6 +122,28 @@ async def _apply(
         raise
 
 
+async def _opening_terms(
+    ctx: NodeContext, activity: dict[str, Any], sender: str, agreement: dict[str, Any],
+    listing: Listing,
+) -> Terms:
+    """The terms of a genuine Offer that opens an exchange on ``listing``, by the
+    rules a member's offer here meets. One the listing cannot take is answered
+    with ``Reject{Offer}`` before it is refused, since only then does the sender's
+    exchange end. A forged Offer never gets this far and unreadable terms are
+    only refused (no Kula node sends them); a ``Reject`` is never answered, so
+    two nodes cannot loop."""
+    terms = _terms_of(agreement)
+    try:
+        check_takes_offers(listing)
+        check_terms(listing, terms)
+    except NodeError as exc:
+        await exchanges.refuse_remote_offer(
+            ctx, listing, offer_iri=activity["id"], sender_iri=sender, reason=exc.detail
+        )
+        raise
+    return terms
+
+
 async def handle_offer(ctx: NodeContext, activity: dict[str, Any]) -> str:
     sender = id_of(activity.get("actor")) or ""
     in_reply_to = id_of(activity.get("inReplyTo")) or ""
@@ -138,13 +163,16 @@ async def handle_offer(ctx: NodeContext, activity: dict[str, Any]) -> str:
         raise Forbidden("the Agreement's provider and receiver must be the two parties")
     if sender not in await signed_by(ctx, agreement, [sender]):
         raise Forbidden("the offered Agreement is not signed by its sender")
-    terms = _terms_of(agreement)
+    if exchange is None:
+        assert listing is not None
+        if sender == listing.author_iri:
+            raise Forbidden("an author cannot answer their own listing")
+        terms = await _opening_terms(ctx, activity, sender, agreement, listing)
+    else:
+        terms = _terms_of(agreement)
     async with ctx.storage.transaction() as tx:
         if exchange is None:
             assert listing is not None
-            if sender == listing.author_iri:
-                raise Forbidden("an author cannot answer their own listing")
-            check_terms(listing, terms)
             now = now_text()
             exchange = Exchange(
                 id=new_id(), proposal_iri=listing.iri, listing_seq=listing.seq,

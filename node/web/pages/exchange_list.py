@@ -10,6 +10,7 @@ from node.errors import NotFound, ValidationFailed
 from node.federation import lookup
 from node.services import exchange_details, exchanges
 from node.services.actors import member_actor
+from node.services.exchange_terms import takes_offers
 from node.services.pool_terms import PoolTakesNoOffers, is_pool
 from node.storage.records import Listing
 from node.typedefs import context_key
@@ -94,7 +95,7 @@ async def _render_offer_form(
     return await render(request, "exchanges/new.html", {
         "listing": summary,
         "own": own,
-        "open": listing.status in ("available", "reserved"),
+        "open": takes_offers(listing),
         "values": values or {"quantity": "1", "start": "", "end": "", "message": ""},
         "errors": errors or {},
         "message_max": MESSAGE_MAX,
