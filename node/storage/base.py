@@ -31,6 +31,7 @@ from node.storage.queries import (
     TokenQueries,
 )
 from node.storage.queries.community import CommunityQueries
+from node.storage.queries.credential_tombstones import CredentialTombstoneQueries
 from node.storage.queries.pools import PoolQueries
 from node.storage.queries.questions import QuestionQueries
 from node.storage.queries.reports import ReportQueries
@@ -56,6 +57,7 @@ class Session(
     AttestationQueries,
     PoolQueries,
     VouchQueries,
+    CredentialTombstoneQueries,
     QuestionQueries,
     CommunityQueries,
     ReportQueries,

@@ -59,6 +59,7 @@ TABLES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("pool_pledges", ("id",)),
     ("vouches", ("iri",)),
     ("invite_vouchers", ("invite_id",)),
+    ("credential_tombstones", ("iri", "issuer_iri")),
     ("listing_questions", ("iri",)),
     ("listing_answers", ("question_iri",)),
     ("reports", ("id",)),

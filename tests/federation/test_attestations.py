@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from node.federation.processing import process_inbox_activity
 from node.keys import load_ed25519_private, load_rsa_private
 from node.services.actors import LocalActor, local_actor_by_iri
 from protocol import builders
@@ -206,3 +207,51 @@ async def test_subject_answers_an_attestation_across_nodes(
     status, refused = await b.api("POST", "/api/v1/attestation-replies", bob, json={
         "attestation": issued["iri"], "content": "I answer my own?"})
     assert status == 404 and refused["type"].endswith("not-found")
+
+
+@pytest.mark.spec("Kula SPEC §11.3: withdrawal")
+async def test_a_withdrawal_that_overtakes_its_attestation_still_withdraws_it(
+    trio: tuple[Node, Node, Node],
+) -> None:
+    """The Delete processed before the Create is remembered; the attestation
+    that comes after is kept as withdrawn and does not count for reputation."""
+    a, b, _ = trio
+    alice, bob = await a.member("alice"), await b.member("bob")
+    exchange = await completed_sale(a, b, alice, bob)
+    # alice's rating of bob makes his ratings carry weight on her node.
+    status, _ = await a.api("POST", f"/api/v1/exchanges/{(await mine(a, alice))['id']}"
+                            "/attestation", alice, json={"rating": 4})
+    assert status == 201
+    await settle(a, b)
+    async with a.ctx.storage.read() as session:
+        already = (await session._one("SELECT max(seq) AS n FROM inbox_activities"))["n"]
+
+    status, issued = await b.api(
+        "POST", f"/api/v1/exchanges/{exchange['id']}/attestation", bob, json={"rating": 1}
+    )
+    assert status == 201, issued
+    status, _ = await b.api(
+        "DELETE", f"/api/v1/attestations/{issued['iri'].rsplit('/', 1)[-1]}", bob
+    )
+    assert status == 204
+    await settle(b)  # both reach a's inbox, unprocessed
+    async with a.ctx.storage.read() as session:
+        rows = await session._all(
+            "SELECT seq, type FROM inbox_activities WHERE seq > ? ORDER BY seq", (already,)
+        )
+    arrived = {row["type"]: row["seq"] for row in rows}
+    assert set(arrived) == {"Create", "Delete"}
+
+    await process_inbox_activity(a.ctx, {"seq": arrived["Delete"]})
+    await settle(a)  # then the Create
+    status, reputation = await a.api("GET", "/api/v1/reputation",
+                                     params={"actor": a.actor("alice")})
+    assert status == 200, reputation
+    assert reputation["evidence"] == [] and reputation["count"] == 0
+    async with a.ctx.storage.read() as session:
+        create = await session.get_inbox_activity(arrived["Create"])
+        kept = await session.get_attestation(issued["iri"])
+    assert create is not None
+    assert create.outcome == "applied: attestation, withdrawn before it arrived"
+    # Kept, marked withdrawn: it still supersedes whatever it revised.
+    assert kept is not None and kept.withdrawn_at is not None

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from node.federation.processing import process_inbox_activity
 from node.keys import load_ed25519_private, load_rsa_private
 from node.services.actors import LocalActor, local_actor_by_iri
 from protocol import builders
@@ -98,6 +99,49 @@ async def test_a_remote_vouch_counts_until_it_is_revoked(trio: tuple[Node, Node,
     assert status == 410, gone
 
 
+async def inbox_seqs(node: Node) -> dict[str, int]:
+    """The seq of each inbox activity by type (one of each is expected)."""
+    async with node.ctx.storage.read() as session:
+        rows = await session._all("SELECT seq, type FROM inbox_activities ORDER BY seq")
+    return {row["type"]: row["seq"] for row in rows}
+
+
+async def inbox_outcomes(node: Node) -> dict[str, str | None]:
+    async with node.ctx.storage.read() as session:
+        rows = await session._all("SELECT type, outcome FROM inbox_activities ORDER BY seq")
+    return {row["type"]: row["outcome"] for row in rows}
+
+
+@pytest.mark.spec("Kula SPEC §11.4: vouches")
+async def test_a_revocation_that_overtakes_its_vouch_still_revokes_it(
+    trio: tuple[Node, Node, Node],
+) -> None:
+    """Deliveries run concurrently, so the Delete can be processed before the
+    Create: it is remembered, and the vouch that comes after is kept as revoked."""
+    a, b, _ = trio
+    await a.member("alice")
+    bob = await b.member("bob")
+    status, vouch = await b.api("POST", "/api/v1/vouches", bob,
+                                json={"subject": f"alice@{a.host}"})
+    assert status == 201, vouch
+    status, _ = await b.api("DELETE", f"/api/v1/vouches/{vouch['id']}", bob)
+    assert status == 204
+    await settle(b)  # both reach a's inbox, unprocessed
+
+    await process_inbox_activity(a.ctx, {"seq": (await inbox_seqs(a))["Delete"]})
+    await settle(a)  # then the Create
+    assert (await vouches_of(a, "alice"))["received"] == []
+    assert (await reputation(a, a.actor("alice")))["vouches"] == []
+    assert await inbox_outcomes(a) == {
+        "Create": "applied: vouch, revoked before it arrived",
+        "Delete": "applied: remembered, deleted before it arrived",
+    }
+    async with a.ctx.storage.read() as session:
+        kept = await session.get_vouch(vouch["iri"])
+    # Kept, marked revoked, so a late copy cannot bring it back either.
+    assert kept is not None and kept.revoked_at is not None
+
+
 async def actor_of(node: Node, username: str) -> LocalActor:
     local = await local_actor_by_iri(node.ctx, node.actor(username))
     assert local is not None
@@ -153,6 +197,12 @@ async def test_forged_vouches_and_revocations_are_refused(trio: tuple[Node, Node
     revoke = builders.delete(id=f"{b.url}/activities/revoke-4", actor=mallory.iri,
                              object=genuine["id"], to=[alice])
     assert await post_signed(a, mallory, revoke) == 202
+    # Nor can anyone but its issuer revoke a vouch before it arrives.
+    early = signed_vouch(bob, alice, "5")
+    early_revoke = builders.delete(id=f"{b.url}/activities/revoke-5", actor=mallory.iri,
+                                   object=early["id"], to=[alice])
+    assert await post_signed(a, mallory, early_revoke) == 202
+    assert await post_signed(a, bob, create_of(bob, early, "5")) == 202
     await settle(a, b)
 
     async with a.ctx.storage.read() as session:
@@ -162,10 +212,11 @@ async def test_forged_vouches_and_revocations_are_refused(trio: tuple[Node, Node
         kept = await session.vouches_about(alice)
     results = [(row["type"], row["outcome"], row["outcome_detail"] or "") for row in rows]
     assert [outcome for _, outcome, _ in results] == ["rejected"] * 3 + [
-        "applied: vouch", "rejected"
+        "applied: vouch", "rejected", "applied: remembered, deleted before it arrived",
+        "applied: vouch",
     ], results
     assert "proof" in results[0][2].lower() or "signature" in results[0][2].lower()
     assert "issuer" in results[1][2]
     assert "knownBy" in results[2][2]
     assert "issuer" in results[4][2]
-    assert [v.iri for v in kept] == [genuine["id"]]
+    assert [v.iri for v in kept] == [genuine["id"], early["id"]]

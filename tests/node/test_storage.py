@@ -352,3 +352,32 @@ async def test_arrival_migration_numbers_existing_messages_in_their_listed_order
             assert await tx.add_message(message("x1", "https://a.example/notes/0", EARLIER))
         assert await listed_messages(storage, "x1") == [*old_order, "https://a.example/notes/0"]
         assert await listed_messages(storage, "x2") == ["https://a.example/notes/x"]
+
+
+# --- credential deletions that overtake their credential ---------------------------------
+
+VOUCH = "https://hill.example/vouches/4"
+BOB, MALLORY = "https://hill.example/users/bob", "https://hill.example/users/mallory"
+
+
+@pytest.mark.spec("Kula SPEC §11.4: vouches")
+async def test_early_credential_deletions_are_kept_per_actor_used_once_and_forgotten(
+    ctx: NodeContext,
+) -> None:
+    async with ctx.storage.transaction() as tx:
+        await tx.remember_credential_deletion(VOUCH, BOB, "2025-01-01T00:00:00Z",
+                                              forget_before="2024-12-01T00:00:00Z")
+        # Another actor's word is kept apart and cannot crowd out the issuer's.
+        await tx.remember_credential_deletion(VOUCH, MALLORY, "2025-01-02T00:00:00Z",
+                                              forget_before="2024-12-02T00:00:00Z")
+        await tx.remember_credential_deletion(VOUCH, BOB, "2025-01-03T00:00:00Z",
+                                              forget_before="2024-12-03T00:00:00Z")
+    async with ctx.storage.transaction() as tx:
+        assert await tx.take_credential_deletion(VOUCH, BOB) == "2025-01-01T00:00:00Z"
+        assert await tx.take_credential_deletion(VOUCH, BOB) is None, "used up"
+    async with ctx.storage.transaction() as tx:
+        later = "https://hill.example/vouches/5"
+        await tx.remember_credential_deletion(later, BOB, "2025-03-01T00:00:00Z",
+                                              forget_before="2025-02-01T00:00:00Z")
+        assert await tx.take_credential_deletion(VOUCH, MALLORY) is None, "past retention"
+        assert await tx.take_credential_deletion(later, BOB) == "2025-03-01T00:00:00Z"

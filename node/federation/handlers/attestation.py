@@ -3,10 +3,12 @@ Agreement both parties signed before they count for reputation."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from node.errors import Forbidden
 from node.federation.fetch import fetch_json
+from node.federation.handlers import credential_deletes
 from node.federation.handlers.exchange import signed_by
 from node.federation.policy import host_of
 from node.federation.remote_actors import RemoteActors
@@ -62,6 +64,15 @@ async def store_attestation(ctx: NodeContext, activity: dict[str, Any]) -> str |
     if id_of(document.get("issuer")) != id_of(activity.get("actor")):
         raise Forbidden("only its issuer may publish an attestation")
     await verify_attestation(ctx, document)
+    record = record_of(document, now_text())
     async with ctx.storage.transaction() as tx:
-        stored = await tx.save_attestation(record_of(document, now_text()))
-    return "applied: attestation" if stored else "ignored: already held"
+        # Kept even when withdrawn before it arrived: it still supersedes what it revised.
+        withdrawn_at = await credential_deletes.revoked_before_arrival(
+            tx, record.iri, record.issuer_iri
+        )
+        stored = await tx.save_attestation(replace(record, withdrawn_at=withdrawn_at))
+    if not stored:
+        return "ignored: already held"
+    if withdrawn_at:
+        return "applied: attestation, withdrawn before it arrived"
+    return "applied: attestation"

@@ -1,10 +1,12 @@
-"""Delete: a remote listing leaves search; a deleted account loses its follows."""
+"""Delete: a remote listing leaves search; a deleted account loses its follows;
+a credential not held yet is remembered as deleted (credential_deletes)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from node.errors import Forbidden
+from node.federation.handlers import credential_deletes
 from node.federation.policy import host_of
 from node.federation.remote_listings import delete_remote_listing
 from node.services.context import NodeContext
@@ -37,4 +39,7 @@ async def handle_delete(ctx: NodeContext, activity: dict[str, Any]) -> str:
             raise Forbidden("only a listing's author may delete it")
         deleted = await delete_remote_listing(tx, target)
         deleted = await tx.delete_reply(target, actor) or deleted
+        if not deleted and credential_deletes.may_name_a_credential(activity.get("object")):
+            await credential_deletes.remember(tx, target, actor)
+            return "applied: remembered, deleted before it arrived"
     return "applied" if deleted else "ignored: unknown object"

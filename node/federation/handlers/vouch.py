@@ -7,10 +7,11 @@ a vouch goes on to the general handlers.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from node.errors import Forbidden
-from node.federation.handlers import create_update, delete
+from node.federation.handlers import create_update, credential_deletes, delete
 from node.federation.remote_actors import RemoteActors
 from node.services.context import NodeContext
 from node.services.vouches import record_of
@@ -30,8 +31,11 @@ async def store_vouch(ctx: NodeContext, activity: dict[str, Any]) -> str:
     issuer_actor = await RemoteActors(ctx).get(issuer)
     verify_vouch(document, issuer_actor.document)
     async with ctx.storage.transaction() as tx:
-        stored = await tx.save_vouch(record)
-    return "applied: vouch" if stored else "ignored: already held"
+        revoked_at = await credential_deletes.revoked_before_arrival(tx, record.iri, issuer)
+        stored = await tx.save_vouch(replace(record, revoked_at=revoked_at))
+    if not stored:
+        return "ignored: already held"
+    return "applied: vouch, revoked before it arrived" if revoked_at else "applied: vouch"
 
 
 async def handle_create(ctx: NodeContext, activity: dict[str, Any]) -> str:

@@ -16,12 +16,14 @@ class AttestationQueries(QueryBase):
     async def save_attestation(self, attestation: Attestation) -> bool:
         changed = await self._exec(
             "INSERT INTO attestations (iri, issuer_iri, subject_iri, agreement_iri, issuer_role,"
-            " subject_role, rating, comment, valid_from, supersedes, document, received_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (iri) DO NOTHING",
+            " subject_role, rating, comment, valid_from, supersedes, document, received_at,"
+            " withdrawn_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (iri) DO NOTHING",
             (attestation.iri, attestation.issuer_iri, attestation.subject_iri,
              attestation.agreement_iri, attestation.issuer_role, attestation.subject_role,
              attestation.rating, attestation.comment, attestation.valid_from,
-             attestation.supersedes, dumps(attestation.document), attestation.received_at),
+             attestation.supersedes, dumps(attestation.document), attestation.received_at,
+             attestation.withdrawn_at),
         )
         return changed > 0
 

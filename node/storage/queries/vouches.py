@@ -17,9 +17,9 @@ class VouchQueries(QueryBase):
         """Keep a vouch; False when its id is already held (revoked or not)."""
         changed = await self._exec(
             "INSERT INTO vouches (iri, issuer_iri, subject_iri, valid_from, document,"
-            " received_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (iri) DO NOTHING",
+            " received_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (iri) DO NOTHING",
             (vouch.iri, vouch.issuer_iri, vouch.subject_iri, vouch.valid_from,
-             dumps(vouch.document), vouch.received_at),
+             dumps(vouch.document), vouch.received_at, vouch.revoked_at),
         )
         return changed > 0
 
