@@ -94,9 +94,16 @@ def current_only(attestations: list[Attestation]) -> list[Attestation]:
     return current
 
 
+def counted(attestations: list[Attestation]) -> list[Attestation]:
+    """What reputation counts: each (issuer, agreement)'s current version
+    unless its issuer withdrew it; a withdrawn revision never lets the version
+    it superseded count again (SPEC §11.3)."""
+    return [record for record in current_only(attestations) if record.withdrawn_at is None]
+
+
 async def reputation_of(ctx: NodeContext, subject: str) -> NodeReputation:
     async with ctx.storage.read() as session:
-        held = await session.all_current_attestations()
+        held = await session.all_attestations()
         vouched = await session.all_current_vouches()
         members = await session.list_members(limit=100_000)
         # Attestations about accounts that verifiably moved here count for the new one.
@@ -109,7 +116,7 @@ async def reputation_of(ctx: NodeContext, subject: str) -> NodeReputation:
             agreement=record.agreement_iri, rating=record.rating,
             issued_at=parse_text(record.valid_from),
         )
-        for record in current_only(held)
+        for record in counted(held)
     ]
     vouches = trust_vouches(vouched, former, subject)
     now, params = utc_now(), params_for(ctx)
@@ -149,7 +156,7 @@ async def reputations_of(ctx: NodeContext, subjects: Collection[str]) -> dict[st
     if not wanted:
         return {}
     async with ctx.storage.read() as session:
-        held = await session.all_current_attestations()
+        held = await session.all_attestations()
         vouched = await session.all_current_vouches()
         members = await session.list_members(limit=100_000)
         moved = {subject for subject in wanted if await session.former_identities(subject)}
@@ -166,7 +173,7 @@ async def reputations_of(ctx: NodeContext, subjects: Collection[str]) -> dict[st
             agreement=record.agreement_iri, rating=record.rating,
             issued_at=parse_text(record.valid_from),
         )
-        for record in current_only(held)
+        for record in counted(held)
     ]
     now = utc_now()
     vouches = trust_vouches(vouched)

@@ -64,11 +64,11 @@ class AttestationQueries(QueryBase):
         )
         return [_attestation(row) for row in rows]
 
-    async def all_current_attestations(self) -> list[Attestation]:
-        """Every attestation not withdrawn (the reputation graph's edges)."""
-        rows = await self._all(
-            "SELECT * FROM attestations WHERE withdrawn_at IS NULL ORDER BY valid_from, iri"
-        )
+    async def all_attestations(self) -> list[Attestation]:
+        """Every attestation held, withdrawn ones too: a withdrawn revision
+        still supersedes the version it replaced (the reputation graph's edges
+        are :func:`node.services.reputation.counted`)."""
+        rows = await self._all("SELECT * FROM attestations ORDER BY valid_from, iri")
         return [_attestation(row) for row in rows]
 
     async def save_attestation_reply(
