@@ -73,13 +73,12 @@ async def _store_batch(
     (by another process, whose change the screen had not seen yet).
     """
     refused = await refused_hosts(ctx, tx, {host_of(item.actor_iri) for item in batch})
-    storable = [item for item in batch if host_of(item.actor_iri) not in refused]
+    allowed = [host_of(item.actor_iri) not in refused for item in batch]
     stored = iter(await tx.insert_inbox_activities(
         [(item.iri, item.actor_iri, item.type, item.document_text, item.received_at)
-         for item in storable]
+         for item, ok in zip(batch, allowed, strict=True) if ok]
     ))
-    seqs = [HOST_REFUSED if host_of(item.actor_iri) in refused else next(stored)
-            for item in batch]
+    seqs = [next(stored) if ok else HOST_REFUSED for ok in allowed]
     to_process = []
     for item, seq in zip(batch, seqs, strict=True):
         if seq is None or seq == HOST_REFUSED:

@@ -4,8 +4,8 @@ Blocks apply at once and everywhere: the inbox refuses the host, deliveries
 to it stop, fetches from it are refused, its content is hidden from search.
 In allow-list mode only listed hosts are federated with.
 
-Hot paths (the inbox, signed fetches) screen hosts with :func:`host_screened`,
-which reads the policy table from memory (:class:`PolicyMemory`) instead of a
+The inbox, the one path hit per request by every peer, screens hosts with
+:func:`host_screened`, which reads the policy table from memory (:class:`PolicyMemory`) instead of a
 row per request. The memory is dropped at once when this process changes a
 policy, and read again at most :data:`POLICY_MEMORY_TTL` seconds after
 another process did; the inbox therefore checks its batch once more inside
@@ -39,8 +39,7 @@ def host_of(iri: str) -> str:
 
 
 def _decide(ctx: NodeContext, host: str, policy: HostPolicy | None) -> bool:
-    if host == ctx.settings.public_host.lower():
-        return True
+    """The verdict on another host (callers answer for this node's own host)."""
     if policy is not None and policy.policy == "block":
         return False
     if ctx.settings.federation == "allowlist":
