@@ -6,8 +6,9 @@ import json
 import logging
 import sys
 import threading
-import time
 from typing import TextIO
+
+from node.timeutil import second_text
 
 _STANDARD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
@@ -32,17 +33,11 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
-_last_second: tuple[int, str] = (-1, "")
-
-
 def _timestamp(created: float) -> str:
     """RFC 3339 UTC with milliseconds, e.g. ``2026-11-23T14:02:03.456+00:00``."""
-    global _last_second
     # Rounded to microseconds first, as datetime.fromtimestamp does, then truncated.
     second, microseconds = divmod(round(created * 1_000_000), 1_000_000)
-    if _last_second[0] != second:
-        _last_second = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
-    return f"{_last_second[1]}.{microseconds // 1000:03d}+00:00"
+    return f"{second_text(second)}.{microseconds // 1000:03d}+00:00"
 
 
 class BufferedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]

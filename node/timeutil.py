@@ -16,16 +16,22 @@ def to_text(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime(_STAMP_FORMAT)
 
 
-# (second, its text): the inbox stamps every activity, many in the same second.
-_last_stamp: tuple[int, str] = (0, "")
+# (second, its text): the inbox stamps every activity and the access log
+# every request, many in the same second.
+_last_second: tuple[int, str] = (-1, "")
+
+
+def second_text(second: int) -> str:
+    """``YYYY-MM-DDTHH:MM:SS`` in UTC for seconds since the epoch, formatted
+    once per second."""
+    global _last_second
+    if _last_second[0] != second:
+        _last_second = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
+    return _last_second[1]
 
 
 def now_text() -> str:
-    global _last_stamp
-    second = int(time.time())
-    if _last_stamp[0] != second:
-        _last_stamp = (second, time.strftime(_STAMP_FORMAT, time.gmtime(second)))
-    return _last_stamp[1]
+    return second_text(int(time.time())) + "Z"
 
 
 def parse_text(text: str) -> datetime:
