@@ -1,6 +1,8 @@
 """Group commit: writes that arrive together share one transaction, so one
 commit (one fsync) makes them all durable, and a batch writer can store them
-in a few multi-row statements instead of a few statements each.
+in a few multi-row statements instead of a few statements each. The batch
+writer runs the transaction itself, so a backend can make it one trip to the
+database (``Storage.store_arrivals``).
 
 A caller queues its item and awaits its own future. One writer task per
 committer takes every queued item (up to :data:`MAX_BATCH`), commits them,
@@ -24,12 +26,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 from node.errors import StorageUnavailable
-from node.storage.base import Session, Storage
+from node.storage.base import Storage
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
-#: Writes a batch in an open transaction; returns one result per item, in order.
-BatchWriter = Callable[[Session, list[Item]], Awaitable[Sequence[Result]]]
+#: Writes a batch in one transaction of its own (all or nothing); returns one
+#: result per item, in order.
+BatchWriter = Callable[[list[Item]], Awaitable[Sequence[Result]]]
 
 #: Most items committed at once; bounds how long one transaction holds the writer.
 MAX_BATCH = 256
@@ -38,8 +41,7 @@ MAX_BATCH = 256
 class GroupCommit(Generic[Item, Result]):
     """Batches items for ``write_batch``; see :func:`group_commit_for` to share one."""
 
-    def __init__(self, storage: Storage, write_batch: BatchWriter[Item, Result]) -> None:
-        self.storage = storage
+    def __init__(self, write_batch: BatchWriter[Item, Result]) -> None:
         self.write_batch = write_batch
         self._pending: list[tuple[Item, asyncio.Future[Result]]] = []
         self._writer: asyncio.Task[None] | None = None
@@ -73,10 +75,9 @@ class GroupCommit(Generic[Item, Result]):
     async def _commit_batch(self, batch: list[tuple[Item, asyncio.Future[Result]]]) -> None:
         items = [item for item, _ in batch]
         try:
-            async with self.storage.transaction() as session:
-                results = list(await self.write_batch(session, items))
-                if len(results) != len(items):
-                    raise RuntimeError("a batch writer returned the wrong number of results")
+            results = list(await self.write_batch(items))
+            if len(results) != len(items):
+                raise RuntimeError("a batch writer returned the wrong number of results")
         except Exception as exc:
             if len(batch) == 1:
                 if not batch[0][1].done():
@@ -108,5 +109,5 @@ def group_commit_for(
     by_name = _committers.setdefault(storage, {})
     committer = by_name.get(name)
     if committer is None:
-        committer = by_name[name] = GroupCommit(storage, write_batch)
+        committer = by_name[name] = GroupCommit(write_batch)
     return committer

@@ -10,17 +10,17 @@ Activities arriving together are stored in one transaction (group commit,
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 from node.errors import Conflict, Forbidden, NodeError, Unauthorized
 from node.federation.group_commit import group_commit_for
-from node.federation.policy import host_of, host_screened, refused_hosts
+from node.federation.policy import host_of, host_screened, refused_among
 from node.federation.remote_actors import RemoteActors
 from node.services.context import NodeContext
-from node.storage.base import Session
+from node.storage.records import ARRIVAL_REFUSED, ArrivingActivity
 from node.timeutil import now_text
 from protocol.errors import ProofError
 from protocol.httpsig import verify_request
@@ -49,47 +49,14 @@ class DuplicateActivity(Conflict):
     title = "Activity already received"
 
 
-@dataclass(frozen=True)
-class _Inbound:
-    iri: str
-    actor_iri: str
-    type: str
-    #: The body as received: parse_json proved it strict I-JSON, so it is stored verbatim.
-    document_text: str
-    received_at: str
-
-
-#: What :func:`_store_batch` answers for an activity from a host refused in the meantime.
-HOST_REFUSED = -1
-
-
-async def _store_batch(
-    ctx: NodeContext, tx: Session, batch: list[_Inbound]
-) -> list[int | None]:
-    """Store authenticated activities and queue their processing.
-
-    Answers each one's sequence number, None for a replay, or
-    :data:`HOST_REFUSED` when its host was blocked after the screen let it in
-    (by another process, whose change the screen had not seen yet).
-    """
-    refused = await refused_hosts(ctx, tx, {host_of(item.actor_iri) for item in batch})
-    allowed = [host_of(item.actor_iri) not in refused for item in batch]
-    stored = iter(await tx.insert_inbox_activities(
-        [(item.iri, item.actor_iri, item.type, item.document_text, item.received_at)
-         for item, ok in zip(batch, allowed, strict=True) if ok]
-    ))
-    seqs = [next(stored) if ok else HOST_REFUSED for ok in allowed]
-    to_process = []
-    for item, seq in zip(batch, seqs, strict=True):
-        if seq is None or seq == HOST_REFUSED:
-            continue
-        if item.type in SUPPORTED_TYPES:
-            to_process.append({"seq": seq})
-        else:
-            await tx.set_inbox_outcome(seq, "unsupported", f"no handler for {item.type!r}")
-    if to_process:
-        await tx.enqueue_jobs("inbox", to_process, batch[0].received_at)
-    return seqs
+def _write_arrivals(
+    ctx: NodeContext, batch: list[ArrivingActivity]
+) -> Awaitable[list[int | None]]:
+    """Store a batch and queue its processing, judging its hosts once more by
+    the policies stored now: the screen before verification reads a copy up to
+    :data:`~node.federation.policy.POLICY_MEMORY_TTL` old, and another process
+    may have blocked a host since."""
+    return ctx.storage.store_arrivals(batch, partial(refused_among, ctx), "inbox")
 
 
 @dataclass(frozen=True)
@@ -169,18 +136,26 @@ async def receive(
         raise Forbidden("the activity's id is not on its actor's origin")
     await _check_embedded_object(ctx, actors, actor_iri, document)
 
-    inbound = _Inbound(
-        activity_iri, actor_iri, activity_type or "?", body.decode("utf-8"), now_text()
+    supported = activity_type in SUPPORTED_TYPES
+    arrival = ArrivingActivity(
+        iri=activity_iri,
+        actor_iri=actor_iri,
+        host=actor_host,
+        type=activity_type or "?",
+        document_text=body.decode("utf-8"),
+        received_at=now_text(),
+        outcome=None if supported else "unsupported",
+        outcome_detail=None if supported else f"no handler for {activity_type!r}",
     )
     # Shares its transaction with activities arriving at the same time; returns once durable.
     seq = await group_commit_for(
-        ctx.storage, "inbox", partial(_store_batch, ctx)
-    ).submit(inbound)
-    if seq == HOST_REFUSED:
+        ctx.storage, "inbox", partial(_write_arrivals, ctx)
+    ).submit(arrival)
+    if seq == ARRIVAL_REFUSED:
         raise Forbidden(f"this node does not federate with {actor_host}")
     if seq is None:
         raise DuplicateActivity(f"activity {activity_iri} was already received")
-    if activity_type not in SUPPORTED_TYPES:
+    if not supported:
         raise UnsupportedActivity(
             f"Kula does not process {activity_type!r} activities; it was recorded and ignored"
         )

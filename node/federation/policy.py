@@ -9,7 +9,7 @@ The inbox, the one path hit per request by every peer, screens hosts with
 row per request. The memory is dropped at once when this process changes a
 policy, and read again at most :data:`POLICY_MEMORY_TTL` seconds after
 another process did; the inbox therefore checks its batch once more inside
-the transaction that stores it (:func:`refused_hosts`), so nothing from a
+the transaction that stores it (:func:`refused_among`), so nothing from a
 host blocked anywhere is stored once the block committed.
 """
 
@@ -119,10 +119,10 @@ async def host_screened(ctx: NodeContext, host: str) -> bool:
     return _decide(ctx, host, policies.get(host))
 
 
-async def refused_hosts(ctx: NodeContext, session: Session, hosts: Iterable[str]) -> set[str]:
-    """Which of ``hosts`` this node does not federate with, read from ``session``."""
-    wanted = {host.lower() for host in hosts} - {ctx.settings.public_host.lower()}
-    if not wanted:
-        return set()
-    policies = await session.get_host_policies(sorted(wanted))
-    return {host for host in wanted if not _decide(ctx, host, policies.get(host))}
+def refused_among(
+    ctx: NodeContext, hosts: Iterable[str], policies: Mapping[str, HostPolicy]
+) -> set[str]:
+    """Which of ``hosts`` (lower-cased) the stored ``policies`` naming them refuse.
+    A :data:`~node.storage.records.HostScreen` for ``Storage.store_arrivals``."""
+    own = ctx.settings.public_host.lower()
+    return {host for host in hosts if host != own and not _decide(ctx, host, policies.get(host))}

@@ -36,7 +36,7 @@ from node.storage.queries.pools import PoolQueries
 from node.storage.queries.questions import QuestionQueries
 from node.storage.queries.reports import ReportQueries
 from node.storage.queries.vouches import VouchQueries
-from node.storage.records import SearchHit, SearchQuery
+from node.storage.records import ArrivingActivity, HostScreen, SearchHit, SearchQuery
 
 Row = Mapping[str, Any]
 ProgressCallback = Callable[[int, int], None]
@@ -123,6 +123,15 @@ class Storage(ABC):
     @abstractmethod
     async def backup_to(self, destination: Path, progress: ProgressCallback | None = None) -> None:
         """Write a consistent snapshot of the live database to ``destination``."""
+
+    async def store_arrivals(
+        self, arrivals: Sequence[ArrivingActivity], screen: HostScreen, job_kind: str
+    ) -> list[int | None]:
+        """Store a batch of inbound activities in one transaction: see
+        :meth:`~node.storage.queries.queue.QueueQueries.store_arrivals`. The
+        inbox's hottest write; a backend may do it in fewer trips."""
+        async with self.transaction() as session:
+            return await session.store_arrivals(arrivals, screen, job_kind)
 
     async def wait_for_work(self, at_most: float) -> None:
         """Return once jobs or deliveries may have been queued, or after at most

@@ -4,6 +4,7 @@ them into ActivityPub documents or API bodies is the services' job."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -195,6 +196,30 @@ class InboxActivity:
     received_at: str
     outcome: str | None
     outcome_detail: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ArrivingActivity:
+    """An authenticated inbound activity, to be stored by ``Storage.store_arrivals``."""
+
+    iri: str
+    actor_iri: str
+    #: The actor's host (lower-cased authority): what host policies name.
+    host: str
+    type: str
+    #: The body as received; the inbox proved it strict JSON, so it is stored verbatim.
+    document_text: str
+    received_at: str
+    #: Set for an activity no handler takes: stored as its outcome, and no job is queued.
+    outcome: str | None = None
+    outcome_detail: str | None = None
+
+
+#: Given the hosts of a batch of arrivals and the stored policies naming any of
+#: them, the hosts this node refuses (the caller's federation rules).
+HostScreen = Callable[[Collection[str], Mapping[str, "HostPolicy"]], Collection[str]]
+#: What ``Storage.store_arrivals`` answers for an activity whose host was refused.
+ARRIVAL_REFUSED = -1
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,9 @@
 
 SQLite allows one writer at a time, so write transactions are serialised by a
 lock in this process and ``BEGIN IMMEDIATE`` across processes; readers use a
-second connection and see the last committed state without waiting.
+second connection and see the last committed state without waiting. The
+inbox's batches are written under the same lock on a third connection, in one
+trip to its own thread (:mod:`node.storage.sqlite_arrivals`).
 Work queued in this process wakes its idle workers once the transaction
 commits; SQLite cannot signal other processes, so their workers poll.
 """
@@ -24,8 +26,9 @@ import aiosqlite
 from node.errors import StorageUnavailable
 from node.storage.base import ProgressCallback, Row, Session, Storage
 from node.storage.notify import AnnouncingQueueQueries, WakeUps
-from node.storage.records import SearchHit, SearchQuery
+from node.storage.records import ArrivingActivity, HostScreen, SearchHit, SearchQuery
 from node.storage.search_filters import EARTH_RADIUS_KM
+from node.storage.sqlite_arrivals import ArrivalWriter
 from node.storage.sqlite_search import search_listings_sqlite
 
 #: Longest idle wait: work queued by another process (a ``kula serve
@@ -82,6 +85,14 @@ def _translate(exc: sqlite3.Error) -> StorageUnavailable | None:
     return StorageUnavailable(f"{reason} ({name}); try again later")
 
 
+#: Every connection's settings: wait for other processes' locks, enforce
+#: foreign keys, and make each commit durable before it returns.
+_CONNECTION_PRAGMAS = (
+    "PRAGMA busy_timeout = 10000",
+    "PRAGMA foreign_keys = ON",
+    "PRAGMA synchronous = FULL",
+)
+
 #: SQLITE_BUSY and SQLITE_LOCKED: another connection holds the lock for now.
 _LOCK_CODES = (5, 6)
 #: Tries at making the schema current before giving up (about 10 s in all).
@@ -137,14 +148,22 @@ class SqliteStorage(Storage):
         self._reader: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
         self._wakeups = WakeUps()
+        self._arrivals: ArrivalWriter | None = None
 
     async def _connect(self) -> aiosqlite.Connection:
         connection = await aiosqlite.connect(self.path, isolation_level=None)
         connection.row_factory = sqlite3.Row
-        await connection.execute("PRAGMA busy_timeout = 10000")
-        await connection.execute("PRAGMA foreign_keys = ON")
-        await connection.execute("PRAGMA synchronous = FULL")
+        for pragma in _CONNECTION_PRAGMAS:
+            await connection.execute(pragma)
         await connection.create_function("kula_distance_km", 4, distance_km, deterministic=True)
+        return connection
+
+    def _connect_plain(self) -> sqlite3.Connection:
+        """A driver connection set up like the others, for the arrivals' own thread."""
+        connection = sqlite3.connect(self.path, isolation_level=None)
+        connection.row_factory = sqlite3.Row
+        for pragma in _CONNECTION_PRAGMAS:
+            connection.execute(pragma)
         return connection
 
     async def open(self) -> None:
@@ -153,6 +172,7 @@ class SqliteStorage(Storage):
             self._writer = await self._connect()
             await self._prepare_schema()
             self._reader = await self._connect()
+            self._arrivals = ArrivalWriter(self._connect_plain)
         except sqlite3.Error as exc:
             await self.close()
             raise StorageUnavailable(f"cannot open database {self.path}: {exc}") from exc
@@ -175,6 +195,10 @@ class SqliteStorage(Storage):
                 await asyncio.sleep(0.05 * (attempt + 1))
 
     async def close(self) -> None:
+        if self._arrivals is not None:
+            async with self._write_lock:  # after a batch still being written
+                await self._arrivals.close()
+            self._arrivals = None
         for connection in (self._reader, self._writer):
             if connection is not None:
                 await connection.close()
@@ -199,6 +223,21 @@ class SqliteStorage(Storage):
                 raise
         if session.work_announced:
             self._wakeups.notify()
+
+    async def store_arrivals(
+        self, arrivals: Sequence[ArrivingActivity], screen: HostScreen, job_kind: str
+    ) -> list[int | None]:
+        assert self._arrivals is not None, "storage is not open"
+        if not arrivals:
+            return []
+        async with self._write_lock:
+            try:
+                results, queued = await self._arrivals.store(arrivals, screen, job_kind)
+            except sqlite3.Error as exc:
+                raise (_translate(exc) or exc) from exc
+        if queued:
+            self._wakeups.notify()
+        return results
 
     async def _rollback(self) -> None:
         assert self._writer is not None

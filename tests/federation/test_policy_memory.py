@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
+from functools import partial
 
 import pytest
 
@@ -14,14 +15,28 @@ from node.federation.policy import (
     PolicyMemory,
     host_screened,
     policy_memory_for,
-    refused_hosts,
+    refused_among,
 )
 from node.services import federation_admin
 from node.services.context import NodeContext
 from node.storage import create_storage
-from node.storage.records import HostPolicy
+from node.storage.records import ARRIVAL_REFUSED, ArrivingActivity, HostPolicy
 
 NOW = "2026-01-01T00:00:00Z"
+
+
+async def stored_as_the_inbox_stores(ctx: NodeContext, hosts: list[str]) -> dict[str, bool]:
+    """Store one activity from each host the way the inbox does; which were stored."""
+    arrivals = [
+        ArrivingActivity(
+            iri=f"https://{host}/activities/{n}", actor_iri=f"https://{host}/users/a",
+            host=host, type="Create", document_text="{}", received_at=NOW,
+        )
+        for n, host in enumerate(hosts)
+    ]
+    results = await ctx.storage.store_arrivals(arrivals, partial(refused_among, ctx), "inbox")
+    assert all(result == ARRIVAL_REFUSED or isinstance(result, int) for result in results)
+    return {host: result != ARRIVAL_REFUSED for host, result in zip(hosts, results, strict=True)}
 
 
 async def block_from_another_process(ctx: NodeContext, host: str) -> None:
@@ -51,10 +66,10 @@ async def test_another_process_change_is_seen_after_the_ttl(
     await block_from_another_process(ctx, "spam.example")
 
     assert await host_screened(ctx, "spam.example")  # still remembered
-    async with ctx.storage.read() as session:
-        assert await refused_hosts(ctx, session, ["spam.example", "ok.example"]) == {
-            "spam.example"
-        }
+    # The batch check inside the storing transaction sees it at once.
+    assert await stored_as_the_inbox_stores(ctx, ["spam.example", "ok.example"]) == {
+        "spam.example": False, "ok.example": True,
+    }
     clock[0] += policy.POLICY_MEMORY_TTL
     assert not await host_screened(ctx, "spam.example")
 
@@ -83,7 +98,7 @@ async def test_allowlist_mode_refuses_unlisted_hosts(ctx: NodeContext) -> None:
     assert await host_screened(ctx, "friend.example")
     assert not await host_screened(ctx, "stranger.example")
     assert await host_screened(ctx, ctx.settings.public_host)
-    async with ctx.storage.read() as session:
-        assert await refused_hosts(
-            ctx, session, ["friend.example", "stranger.example", ctx.settings.public_host]
-        ) == {"stranger.example"}
+    own = ctx.settings.public_host
+    assert await stored_as_the_inbox_stores(ctx, ["friend.example", "stranger.example", own]) == {
+        "friend.example": True, "stranger.example": False, own: True,
+    }

@@ -54,11 +54,12 @@ async def _storage_exec(storage: SqliteStorage | PostgresStorage, sql: str) -> N
 
 
 async def _writer_pragma(storage: SqliteStorage, pragma: str) -> None:
-    """Set a pragma on the storage's one writing connection, outside any
-    transaction (a read-only connection cannot even begin one): reaching into
-    the backend is for tests only."""
-    assert storage._writer is not None
+    """Set a pragma on the storage's writing connections (the general one and
+    the inbox's), outside any transaction (a read-only connection cannot even
+    begin one): reaching into the backend is for tests only."""
+    assert storage._writer is not None and storage._arrivals is not None
     await storage._writer.execute(f"PRAGMA {pragma}")
+    await storage._arrivals.run(lambda connection: connection.execute(f"PRAGMA {pragma}"))
 
 
 # --- the storage layer ------------------------------------------------------------------

@@ -11,7 +11,15 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from node.storage.queries._base import QueryBase, Row, dumps, loads
-from node.storage.records import Delivery, InboxActivity, Job
+from node.storage.records import (
+    ARRIVAL_REFUSED,
+    ArrivingActivity,
+    Delivery,
+    HostPolicy,
+    HostScreen,
+    InboxActivity,
+    Job,
+)
 
 
 def _job(row: Row) -> Job:
@@ -24,6 +32,77 @@ def _inbox_activity(row: Row) -> InboxActivity:
     data = dict(row)
     data["document"] = loads(data["document"])
     return InboxActivity(**data)
+
+
+# Arrivals are stored by these statements twice over: through a session
+# (:meth:`QueueQueries.store_arrivals`) and, on SQLite, in one trip to a
+# writer thread (``node.storage.sqlite_arrivals``). Both build them here.
+
+def host_policies_statement(hosts: Sequence[str]) -> tuple[str, list[Any]]:
+    marks = ", ".join("?" * len(hosts))
+    return f"SELECT * FROM host_policies WHERE host IN ({marks})", list(hosts)
+
+
+def policies_by_host(rows: Iterable[Row]) -> dict[str, HostPolicy]:
+    return {row["host"]: HostPolicy(**dict(row)) for row in rows}
+
+
+def arrivals_statement(arrivals: Sequence[ArrivingActivity]) -> tuple[str, list[Any]]:
+    """One INSERT of every arrival; it returns ``seq, iri`` of those stored."""
+    sql = (
+        "INSERT INTO inbox_activities"
+        " (iri, actor_iri, type, document, received_at, outcome, outcome_detail) VALUES "
+        + ", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * len(arrivals))
+        + " ON CONFLICT (iri) DO NOTHING RETURNING seq, iri"
+    )
+    params = [
+        value
+        for item in arrivals
+        for value in (item.iri, item.actor_iri, item.type, item.document_text,
+                      item.received_at, item.outcome, item.outcome_detail)
+    ]
+    return sql, params
+
+
+def jobs_statement(
+    kind: str, payloads: Sequence[dict[str, Any]], now: str
+) -> tuple[str, list[Any]]:
+    sql = (
+        "INSERT INTO jobs (kind, payload, state, next_attempt_at, created_at, updated_at)"
+        " VALUES " + ", ".join(["(?, ?, 'new', ?, ?, ?)"] * len(payloads))
+    )
+    return sql, [value for payload in payloads for value in (kind, dumps(payload), now, now, now)]
+
+
+def seqs_in_order(iris: Sequence[str], rows: Iterable[Row]) -> list[int | None]:
+    """Each iri's stored ``seq`` from RETURNING rows; None for a replay, including
+    a repeat of an earlier iri in the same statement (the first one was stored)."""
+    seq_by_iri = {row["iri"]: int(row["seq"]) for row in rows}
+    return [seq_by_iri.pop(iri, None) for iri in iris]
+
+
+def admitted_arrivals(
+    arrivals: Sequence[ArrivingActivity], screen: HostScreen, policies: dict[str, HostPolicy]
+) -> list[ArrivingActivity]:
+    refused = screen({item.host for item in arrivals}, policies)
+    return [item for item in arrivals if item.host not in refused]
+
+
+def arrival_results(
+    arrivals: Sequence[ArrivingActivity], admitted: Sequence[ArrivingActivity],
+    seqs: Sequence[int | None],
+) -> list[int | None]:
+    """One answer per arrival, in order: its seq, None, or :data:`ARRIVAL_REFUSED`."""
+    by_position = {id(item): seq for item, seq in zip(admitted, seqs, strict=True)}
+    return [by_position.get(id(item), ARRIVAL_REFUSED) for item in arrivals]
+
+
+def arrival_jobs(
+    admitted: Sequence[ArrivingActivity], seqs: Sequence[int | None]
+) -> list[dict[str, Any]]:
+    """A processing job for each arrival stored now and awaiting a handler."""
+    return [{"seq": seq} for item, seq in zip(admitted, seqs, strict=True)
+            if seq is not None and item.outcome is None]
 
 
 class QueueQueries(QueryBase):
@@ -64,6 +143,27 @@ class QueueQueries(QueryBase):
         seq_by_iri = {row["iri"]: int(row["seq"]) for row in rows}
         # The first of repeated ids was the one stored; pop leaves None for the rest.
         return [seq_by_iri.pop(activity[0], None) for activity in activities]
+
+    async def store_arrivals(
+        self, arrivals: Sequence[ArrivingActivity], screen: HostScreen, job_kind: str
+    ) -> list[int | None]:
+        """Store authenticated arrivals and queue a ``job_kind`` job for each
+        stored one that has no outcome yet. Activities from a host ``screen``
+        refuses, judged by the policies read in this transaction, are not
+        stored. Answers each one's seq, None for a replay, or
+        :data:`ARRIVAL_REFUSED`."""
+        if not arrivals:
+            return []
+        hosts = sorted({item.host for item in arrivals})
+        policies = policies_by_host(await self._all(*host_policies_statement(hosts)))
+        admitted = admitted_arrivals(arrivals, screen, policies)
+        seqs: list[int | None] = []
+        if admitted:
+            rows = await self._all(*arrivals_statement(admitted))
+            seqs = seqs_in_order([item.iri for item in admitted], rows)
+        if jobs := arrival_jobs(admitted, seqs):
+            await self.enqueue_jobs(job_kind, jobs, arrivals[0].received_at)
+        return arrival_results(arrivals, admitted, seqs)
 
     async def get_inbox_activity(self, seq: int) -> InboxActivity | None:
         row = await self._one("SELECT * FROM inbox_activities WHERE seq = ?", (seq,))
@@ -110,11 +210,7 @@ class QueueQueries(QueryBase):
         """Queue one job of ``kind`` per payload in one statement; return how many."""
         if not payloads:
             return 0
-        await self._exec(
-            "INSERT INTO jobs (kind, payload, state, next_attempt_at, created_at, updated_at)"
-            " VALUES " + ", ".join(["(?, ?, 'new', ?, ?, ?)"] * len(payloads)),
-            [value for payload in payloads for value in (kind, dumps(payload), now, now, now)],
-        )
+        await self._exec(*jobs_statement(kind, payloads, now))
         return len(payloads)
 
     async def claim_jobs(self, now: str, lock_until: str, limit: int) -> list[Job]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from node.storage.queries._base import QueryBase, Row, dumps, loads
+from node.storage.queries.queue import host_policies_statement, policies_by_host
 from node.storage.records import Follow, HostPolicy, Peer, RemoteActor
 
 
@@ -149,9 +150,7 @@ class RemoteQueries(QueryBase):
         """The policies naming any of ``hosts``, by host."""
         if not hosts:
             return {}
-        marks = ", ".join("?" * len(hosts))
-        rows = await self._all(f"SELECT * FROM host_policies WHERE host IN ({marks})", hosts)
-        return {row["host"]: HostPolicy(**dict(row)) for row in rows}
+        return policies_by_host(await self._all(*host_policies_statement(hosts)))
 
     async def list_host_policies(self) -> list[HostPolicy]:
         rows = await self._all("SELECT * FROM host_policies ORDER BY policy, host")
