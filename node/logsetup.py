@@ -58,7 +58,8 @@ class BufferedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
         self.interval = interval
         self.capacity = capacity
         self._waiting: list[str] = []
-        self._closed = threading.Event()
+        # Not "_closed": logging.Handler.close() sets that name to True.
+        self._stopping = threading.Event()
         self._flusher = threading.Thread(target=self._flush_now_and_then, daemon=True,
                                          name="log-flusher")
         self._flusher.start()
@@ -79,7 +80,7 @@ class BufferedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
             self.release()
 
     def close(self) -> None:
-        self._closed.set()
+        self._stopping.set()
         self.flush()
         super().close()
 
@@ -92,7 +93,7 @@ class BufferedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
         self.stream.flush()
 
     def _flush_now_and_then(self) -> None:
-        while not self._closed.wait(self.interval):
+        while not self._stopping.wait(self.interval):
             try:
                 self.flush()
             except (OSError, ValueError):  # the stream went away; the next emit reports it

@@ -100,6 +100,7 @@ def test_buffered_lines_are_written_when_full_and_on_close() -> None:
     handler.handle(info("4"))
     handler.close()
     assert stream.getvalue().splitlines() == ["1", "2", "3", "4"]
+    handler.close()  # again, as logging.shutdown() does at exit for a closed handler
 
 
 def test_buffered_lines_are_written_within_the_interval() -> None:
