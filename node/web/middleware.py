@@ -6,6 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from multidict import istr
 
 log = logging.getLogger("kula.access")
 
@@ -18,12 +19,20 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+# Header names as istr, which carry their case-folded form: with a plain str the
+# response's case-insensitive header map folds the name again for every answer.
+_X_CONTENT_TYPE_OPTIONS = istr("X-Content-Type-Options")
+_REFERRER_POLICY = istr("Referrer-Policy")
+_CONTENT_SECURITY_POLICY = istr("Content-Security-Policy")
+
+
 def add_security_headers(response: web.StreamResponse) -> None:
     """The headers every answer carries; problem responses (which echo what a
     client sent) get them from :func:`node.web.problems.problem_response`."""
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers = response.headers
+    headers.setdefault(_X_CONTENT_TYPE_OPTIONS, "nosniff")
+    headers.setdefault(_REFERRER_POLICY, "same-origin")
+    headers.setdefault(_CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY)
 
 
 def log_access(request: web.Request, status: int, seconds: float) -> None:

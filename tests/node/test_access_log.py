@@ -1,0 +1,106 @@
+"""The access log line every request writes: its fields and their order, and
+no line when the logger or its handler is off for INFO; and the security
+headers every answer carries."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from types import SimpleNamespace
+from typing import cast
+
+import pytest
+from aiohttp import web
+
+from node.logsetup import JsonFormatter
+from node.web.middleware import CONTENT_SECURITY_POLICY, add_security_headers, log_access
+
+
+class Keeper(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture
+def access_log() -> Iterator[tuple[logging.Logger, Keeper]]:
+    logger = logging.getLogger("kula.access")
+    keeper = Keeper()
+    saved = logger.level, logger.propagate, logger.disabled
+    logger.addHandler(keeper)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    logger.disabled = False
+    try:
+        yield logger, keeper
+    finally:
+        logger.removeHandler(keeper)
+        logger.level, logger.propagate, logger.disabled = saved
+
+
+_REQUEST = cast(web.Request, SimpleNamespace(
+    method="POST", path="/users/alice/inbox", remote="192.0.2.7",
+))
+_CLOCK = ("created", "msecs", "relativeCreated")
+
+
+@pytest.mark.spec("Kula operations: access log")
+def test_the_access_line_carries_its_fields_in_order(
+    access_log: tuple[logging.Logger, Keeper],
+) -> None:
+    _, keeper = access_log
+    log_access(_REQUEST, 202, 0.0012345)
+    [record] = keeper.records
+    line = json.loads(JsonFormatter().format(record))
+    assert list(line) == [
+        "time", "level", "logger", "message", "method", "path", "status", "duration_ms", "remote",
+    ]
+    assert {key: value for key, value in line.items() if key != "time"} == {
+        "level": "info", "logger": "kula.access", "message": "POST /users/alice/inbox 202",
+        "method": "POST", "path": "/users/alice/inbox", "status": 202, "duration_ms": 1.23,
+        "remote": "192.0.2.7",
+    }
+    text = logging.Formatter("%(levelname)s %(name)s: %(message)s").format(record)
+    assert text == "INFO kula.access: POST /users/alice/inbox 202"
+
+
+@pytest.mark.spec("Kula operations: access log")
+def test_no_access_line_when_the_logger_is_off_for_info(
+    access_log: tuple[logging.Logger, Keeper],
+) -> None:
+    logger, keeper = access_log
+    logger.setLevel(logging.WARNING)
+    log_access(_REQUEST, 202, 0.001)
+    logger.setLevel(logging.INFO)
+    logger.disabled = True
+    log_access(_REQUEST, 202, 0.001)
+    assert keeper.records == []
+
+
+@pytest.mark.spec("Kula operations: access log")
+def test_a_handler_level_still_filters_the_access_line(
+    access_log: tuple[logging.Logger, Keeper],
+) -> None:
+    _, keeper = access_log
+    keeper.setLevel(logging.WARNING)
+    log_access(_REQUEST, 202, 0.001)
+    assert keeper.records == []
+
+
+# --- Security headers --------------------------------------------------------------------
+
+
+def test_security_headers_are_added_without_replacing_a_handlers_own() -> None:
+    response = web.Response(headers={"referrer-policy": "no-referrer"})
+    add_security_headers(response)
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers.getall("Referrer-Policy") == ["no-referrer"]
+    assert response.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+    assert [name for name in response.headers if name.lower() != "content-type"] == [
+        "referrer-policy", "X-Content-Type-Options", "Content-Security-Policy",
+    ]
