@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from functools import lru_cache
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -43,11 +44,20 @@ _CURVES: dict[str, tuple[type[ec.EllipticCurve], hashes.HashAlgorithm, int]] = {
 }
 
 
+@lru_cache(maxsize=64)
+def _type_is(key_type: type, kinds: tuple[type, ...]) -> bool:
+    # isinstance against cryptography's key ABCs runs ABCMeta.__instancecheck__,
+    # a Python call per class, on every request; keys come in a handful of
+    # concrete types, so the answer is kept per type. Callers pass the key's
+    # __class__, which is what that isinstance consults.
+    return issubclass(key_type, kinds)
+
+
 def _key_fits(algorithm: str, key: PrivateKey | PublicKey) -> bool:
     if algorithm in (RSA_PSS_SHA512, RSA_V1_5_SHA256):
-        return isinstance(key, _RSA_TYPES)
+        return _type_is(key.__class__, _RSA_TYPES)
     if algorithm == ED25519:
-        return isinstance(key, _ED25519_TYPES)
+        return _type_is(key.__class__, _ED25519_TYPES)
     if algorithm == HMAC_SHA256:
         return isinstance(key, bytes)
     if algorithm in _CURVES:
@@ -68,9 +78,9 @@ def check_algorithm_and_key(algorithm: str, key: PrivateKey | PublicKey) -> None
 
 def default_algorithm_for_key(key: PrivateKey | PublicKey) -> str:
     """The algorithm a bare key implies: RSA means PKCS#1 v1.5 SHA-256, as the fediverse uses."""
-    if isinstance(key, _RSA_TYPES):
+    if _type_is(key.__class__, _RSA_TYPES):
         return RSA_V1_5_SHA256
-    if isinstance(key, _ED25519_TYPES):
+    if _type_is(key.__class__, _ED25519_TYPES):
         return ED25519
     if isinstance(key, bytes):
         return HMAC_SHA256

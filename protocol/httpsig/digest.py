@@ -9,7 +9,6 @@ not be able to add a wrong value next to a right one and have it ignored.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
 from collections.abc import Iterable
@@ -24,8 +23,12 @@ _LEGACY_ALGORITHMS = {"sha-256": "sha256", "sha-512": "sha512"}
 _CONTENT_ALGORITHMS = {"sha-256": "sha256", "sha-512": "sha512"}
 
 
+# The constructors themselves: hashlib.new looks the name up again on every body.
+_HASHES = {"sha256": hashlib.sha256, "sha512": hashlib.sha512}
+
+
 def _hash(hashlib_name: str, body: bytes) -> bytes:
-    return hashlib.new(hashlib_name, body).digest()
+    return _HASHES[hashlib_name](body).digest()
 
 
 def make_digest_header(body: bytes, algorithm: str = "SHA-256") -> str:
@@ -63,7 +66,7 @@ def parse_digest_header(value: str) -> dict[str, bytes]:
             continue
         try:
             digests[name] = base64.b64decode(encoded.strip(), validate=True)
-        except binascii.Error as exc:
+        except ValueError as exc:  # binascii.Error, or a non-ASCII character
             raise HttpDigestError(Reason.MALFORMED_DIGEST, f"{name} is not base64") from exc
     return digests
 

@@ -9,10 +9,9 @@ case-insensitive, order-preserving, multi-valued view.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import cached_property
-from typing import Protocol
+from typing import Any, Generic, Protocol, TypeVar
 from urllib.parse import SplitResult, urlsplit
 
 
@@ -26,6 +25,30 @@ HeaderInput = Mapping[str, str] | _HasItems | Iterable[tuple[str, str]]
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 # obs-fold (RFC 9110 §5.2): a line break followed by whitespace continues the value.
 _OBS_FOLD = re.compile(r"\r?\n[ \t]+")
+
+
+_T = TypeVar("_T")
+
+
+class _computed_once(Generic[_T]):
+    """``functools.cached_property`` without its lock.
+
+    Python 3.11's takes a lock on each instance's first access, which costs
+    several times the (itself cached) ``urlsplit`` it guards; every verified
+    request pays it once. Two threads racing here merely compute the same
+    value twice.
+    """
+
+    def __init__(self, compute: Callable[[Any], _T]) -> None:
+        self._compute = compute
+        self._name = compute.__name__
+
+    def __get__(self, instance: object, owner: type | None = None) -> _T:
+        if instance is None:
+            return self  # type: ignore[return-value]  # looked up on the class itself
+        value = self._compute(instance)
+        instance.__dict__[self._name] = value  # found before this descriptor from now on
+        return value
 
 
 class Fields:
@@ -99,7 +122,7 @@ class HttpMessage:
         """Describe a response, optionally tied to the request it answers."""
         return cls(fields=Fields(headers), status=status, request=request)
 
-    @cached_property
+    @_computed_once
     def _split(self) -> SplitResult:
         return urlsplit(self.url or "")
 

@@ -13,10 +13,11 @@ repeated with it. A resolver that returns ``None`` means the key is unknown.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Literal
+from datetime import datetime
+from typing import Literal, NamedTuple
 
 from cryptography.hazmat.primitives import serialization
 
@@ -79,7 +80,7 @@ async def verify_request(
     rfc9421_scheme = "signature-input" in message.fields
     default = policy.RFC9421_REQUIRED if rfc9421_scheme else policy.CAVAGE_REQUIRED
     checks = _Checks(
-        now=(now or datetime.now(UTC)).timestamp(),
+        now=time.time() if now is None else now.timestamp(),
         max_skew=max_skew,
         required=default if required_components is None else required_components,
         require_body_digest=require_body_digest,
@@ -89,9 +90,8 @@ async def verify_request(
     return await _verify_cavage(message, body, key_resolver, checks)
 
 
-@dataclass(frozen=True)
-class _Checks:
-    """The caller's policy for one verification."""
+class _Checks(NamedTuple):
+    """The caller's policy for one verification (a tuple: built on every request)."""
 
     now: float
     max_skew: int

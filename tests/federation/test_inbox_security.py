@@ -166,6 +166,27 @@ async def test_body_changed_after_signing_is_refused(pair: tuple[Node, Node]) ->
     assert await stored_count(a) == before
 
 
+@pytest.mark.spec("draft-cavage-12 §2.1: malformed signature parameters")
+@pytest.mark.parametrize(("field", "reason"), [
+    ("Signature", "malformed-header"), ("Digest", "malformed-digest"),
+])
+async def test_non_ascii_in_base64_fields_is_refused_not_a_crash(
+    pair: tuple[Node, Node], field: str, reason: str
+) -> None:
+    a, b = pair
+    bob = await remote_member(b, "bob")
+    before = await stored_count(a)
+    payload, headers = signed_post(a, bob, create(b, bob, proposal(b, bob)))
+    if field == "Signature":
+        start = headers["Signature"].index('signature="') + len('signature="')
+        headers["Signature"] = headers["Signature"][:start] + "é" + headers["Signature"][start:]
+    else:
+        headers["Digest"] = "SHA-256=é" + headers["Digest"].removeprefix("SHA-256=")
+    status, body = await post(a, payload, headers)
+    assert status == 401 and body["reason"] == reason
+    assert await stored_count(a) == before
+
+
 @pytest.mark.spec("ActivityPub §B.1 origin: ids on the actor's origin")
 async def test_activity_id_on_another_origin_is_refused(pair: tuple[Node, Node]) -> None:
     a, b = pair
