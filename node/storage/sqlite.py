@@ -3,8 +3,8 @@
 SQLite allows one writer at a time, so write transactions are serialised by a
 lock in this process and ``BEGIN IMMEDIATE`` across processes; readers use a
 second connection and see the last committed state without waiting. The
-inbox's batches are written under the same lock on a third connection, in one
-trip to its own thread (:mod:`node.storage.sqlite_arrivals`).
+inbox's batches are written under the same lock on a third connection, which
+commits in a thread of its own (:mod:`node.storage.sqlite_arrivals`).
 Work queued in this process wakes its idle workers once the transaction
 commits; SQLite cannot signal other processes, so their workers poll.
 """
@@ -85,10 +85,12 @@ def _translate(exc: sqlite3.Error) -> StorageUnavailable | None:
     return StorageUnavailable(f"{reason} ({name}); try again later")
 
 
+#: How long a writer waits for another process's write lock.
+BUSY_TIMEOUT_MS = 10_000
 #: Every connection's settings: wait for other processes' locks, enforce
 #: foreign keys, and make each commit durable before it returns.
 _CONNECTION_PRAGMAS = (
-    "PRAGMA busy_timeout = 10000",
+    f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
     "PRAGMA foreign_keys = ON",
     "PRAGMA synchronous = FULL",
 )
@@ -159,8 +161,9 @@ class SqliteStorage(Storage):
         return connection
 
     def _connect_plain(self) -> sqlite3.Connection:
-        """A driver connection set up like the others, for the arrivals' own thread."""
-        connection = sqlite3.connect(self.path, isolation_level=None)
+        """A driver connection set up like the others, for the inbox's arrivals
+        (used from the loop and from their thread in turn, never at once)."""
+        connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         connection.row_factory = sqlite3.Row
         for pragma in _CONNECTION_PRAGMAS:
             connection.execute(pragma)
@@ -172,7 +175,7 @@ class SqliteStorage(Storage):
             self._writer = await self._connect()
             await self._prepare_schema()
             self._reader = await self._connect()
-            self._arrivals = ArrivalWriter(self._connect_plain)
+            self._arrivals = ArrivalWriter(self._connect_plain, BUSY_TIMEOUT_MS)
         except sqlite3.Error as exc:
             await self.close()
             raise StorageUnavailable(f"cannot open database {self.path}: {exc}") from exc

@@ -6,6 +6,7 @@ it uses, on both backends, and the in-memory key cache of the inbox."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
@@ -220,6 +221,29 @@ async def test_store_arrivals_on_sqlite(tmp_path: Path) -> None:
     try:
         await _store_arrivals(storage)
     finally:
+        await storage.close()
+
+
+# Waiting on the loop would stall it for the whole busy timeout (10 s), past this bound.
+@pytest.mark.timeout(5)
+async def test_arrivals_wait_for_another_process_lock_off_the_loop(tmp_path: Path) -> None:
+    storage = SqliteStorage(tmp_path / "kula.sqlite3")
+    await storage.open()
+    other = sqlite3.connect(tmp_path / "kula.sqlite3", isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # as a `kula worker` writing at that moment
+        storing = asyncio.ensure_future(
+            storage.store_arrivals([arrival(1)], refuse_blocked_and_listed, "inbox")
+        )
+        for _ in range(20):  # the loop keeps turning while the batch waits for the lock
+            await asyncio.sleep(0)
+        assert not storing.done()
+        # Released by the loop itself: a batch waiting on the loop would never see it.
+        asyncio.get_running_loop().call_soon(other.execute, "COMMIT")
+        (seq,) = await storing
+        assert isinstance(seq, int) and await count_inbox(storage) == 1
+    finally:
+        other.close()
         await storage.close()
 
 
