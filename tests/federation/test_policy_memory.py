@@ -7,8 +7,11 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 from functools import partial
+from urllib.parse import urlsplit
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from node.federation import policy
 from node.federation.policy import (
@@ -102,3 +105,23 @@ async def test_allowlist_mode_refuses_unlisted_hosts(ctx: NodeContext) -> None:
     assert await stored_as_the_inbox_stores(ctx, ["friend.example", "stranger.example", own]) == {
         "friend.example": True, "stranger.example": False, own: True,
     }
+
+
+_IRI_PARTS = st.sampled_from([
+    "https://", "http://", "HTTPS://", "ftp://", "//", "h.example", "H.Example", ":8080", "@",
+    "u:p@", "[::1]", "[", "]", "/", "?", "#", "\t", "\n", "\r", " ", "\\", "é", "%41", ".", "",
+])
+
+
+@settings(database=None, max_examples=500, deadline=None)
+@given(st.lists(_IRI_PARTS, max_size=8).map("".join))
+def test_host_of_is_the_lowered_netloc_urlsplit_finds(iri: str) -> None:
+    try:
+        expected: object = urlsplit(iri).netloc.lower()
+    except ValueError as exc:  # e.g. an unclosed IPv6 bracket
+        expected = type(exc)
+    try:
+        found: object = policy.host_of.__wrapped__(iri)
+    except ValueError as exc:
+        found = type(exc)
+    assert found == expected
