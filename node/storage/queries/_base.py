@@ -23,8 +23,13 @@ class QueryBase:
         raise NotImplementedError
 
 
+# json.dumps with arguments builds a new encoder on every call; every row with a
+# JSON column (a job per inbound activity, to begin with) pays for one.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(value)
 
 
 def loads(text: str | None) -> Any:
