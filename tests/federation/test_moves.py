@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from node.federation.handlers import credential_deletes
+from node.services.reputation import counted
 from tests.federation.harness import Node, settle
 from tests.federation.test_attestations import completed_sale
 
@@ -24,7 +26,11 @@ async def trio(tmp_path: Path) -> AsyncIterator[tuple[Node, Node, Node]]:
 
 
 @pytest.mark.spec("ActivityPub Move with alsoKnownAs: reputation survives a move")
-async def test_member_moves_node_and_keeps_reputation(trio: tuple[Node, Node, Node]) -> None:
+@pytest.mark.parametrize("withdrawn_first", [False, True],
+                         ids=["kept", "withdrawn-before-the-import"])
+async def test_member_moves_node_and_keeps_reputation(
+    trio: tuple[Node, Node, Node], withdrawn_first: bool
+) -> None:
     a, b, c = trio
     alice, bob = await a.member("alice"), await b.member("bob")
     alice2 = await c.member("alice2")
@@ -37,6 +43,12 @@ async def test_member_moves_node_and_keeps_reputation(trio: tuple[Node, Node, No
     )
     assert status == 201
     await settle(a, b)
+
+    if withdrawn_first:
+        # Bob's withdrawal reached the new node before the old one listed it no more
+        # (as the credential handlers remember a Delete of a credential not held).
+        async with c.ctx.storage.transaction() as tx:
+            await credential_deletes.remember(tx, attested["iri"], b.actor("bob"))
 
     # The move is refused until the new account names the old one.
     status, refused = await a.api("POST", "/api/v1/me/move", alice,
@@ -62,6 +74,12 @@ async def test_member_moves_node_and_keeps_reputation(trio: tuple[Node, Node, No
     async with c.ctx.storage.read() as session:
         imported = await session.attestations_about([a.actor("alice")])
     assert [record.iri for record in imported] == [attested["iri"]]
+    # Withdrawn, if its issuer had withdrawn it here: reputation computed on this
+    # node does not count it.
+    assert (imported[0].withdrawn_at is not None) == withdrawn_first
+    assert len(counted(imported)) == (0 if withdrawn_first else 1)
+    if withdrawn_first:
+        return
     # And on bob's node the reputation of the new account rests on it.
     status, reputation = await b.api("GET", "/api/v1/reputation",
                                      params={"actor": c.actor("alice2")})
