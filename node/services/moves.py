@@ -129,6 +129,7 @@ async def import_attestations(ctx: NodeContext, old_iri: str, new_iri: str) -> i
             continue
         record = record_of(item, now_text())
         async with ctx.storage.transaction() as tx:
+            await tx.serialize_on(record.iri)
             # Its issuer may have withdrawn it here before the old node heard of it.
             withdrawn_at = await credential_deletes.revoked_before_arrival(
                 tx, record.iri, record.issuer_iri

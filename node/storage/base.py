@@ -90,6 +90,13 @@ class Session(
     @abstractmethod
     async def search_listings(self, query: SearchQuery) -> list[SearchHit]: ...
 
+    @abstractmethod
+    async def serialize_on(self, key: str) -> None:
+        """In a transaction: wait until no other transaction holds ``key``, then
+        hold it until this one ends. For writes that must see each other's
+        effects though neither has a row to lock yet (a credential and a Delete
+        that overtook it)."""
+
 
 class Storage(ABC):
     """A database the node keeps its state in."""

@@ -132,6 +132,13 @@ class PostgresSession(AnnouncingQueueQueries, Session):
     async def search_listings(self, query: SearchQuery) -> list[SearchHit]:
         return await search_listings_postgres(self, query)
 
+    async def serialize_on(self, key: str) -> None:
+        # A transaction-scoped advisory lock on the key's 64-bit hash: two keys
+        # sharing a hash only wait for each other needlessly.
+        await self._connection.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", key
+        )
+
 
 class PostgresStorage(Storage):
     """A PostgreSQL database given by a ``postgresql://`` URL.

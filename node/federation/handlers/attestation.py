@@ -66,6 +66,7 @@ async def store_attestation(ctx: NodeContext, activity: dict[str, Any]) -> str |
     await verify_attestation(ctx, document)
     record = record_of(document, now_text())
     async with ctx.storage.transaction() as tx:
+        await tx.serialize_on(record.iri)  # with a Delete of it processed at the same time
         # Kept even when withdrawn before it arrived: it still supersedes what it revised.
         withdrawn_at = await credential_deletes.revoked_before_arrival(
             tx, record.iri, record.issuer_iri

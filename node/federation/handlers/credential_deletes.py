@@ -7,6 +7,11 @@ general Delete rules), and the credential that arrives later is kept as
 revoked, exactly as if the two had come in order. Each remembered deletion
 applies only to a credential whose issuer is that same actor, so an actor can
 only ever affect its own credentials.
+
+With several workers on PostgreSQL the Create and the Delete can be processed
+at the same instant, each transaction blind to the other's uncommitted rows.
+Both take ``Session.serialize_on(credential id)`` first, so the later one sees
+what the earlier one committed.
 """
 
 from __future__ import annotations

@@ -28,6 +28,9 @@ async def handle_delete(ctx: NodeContext, activity: dict[str, Any]) -> str:
             for follow in await tx.list_follows(followee_iri=actor, state=None, limit=10_000):
                 await tx.delete_follow(follow.id)
             return "applied: account removed"
+        # A credential's Create processed at the same time either committed
+        # before this looks, or looks for the deletion after this commits.
+        await tx.serialize_on(target)
         attestation = await tx.get_attestation(target)
         if attestation is not None:
             if attestation.issuer_iri != actor:

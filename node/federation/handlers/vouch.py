@@ -31,6 +31,7 @@ async def store_vouch(ctx: NodeContext, activity: dict[str, Any]) -> str:
     issuer_actor = await RemoteActors(ctx).get(issuer)
     verify_vouch(document, issuer_actor.document)
     async with ctx.storage.transaction() as tx:
+        await tx.serialize_on(record.iri)  # with a Delete of it processed at the same time
         revoked_at = await credential_deletes.revoked_before_arrival(tx, record.iri, issuer)
         stored = await tx.save_vouch(replace(record, revoked_at=revoked_at))
     if not stored:
