@@ -109,6 +109,7 @@ def _configure_serve(parser: argparse.ArgumentParser) -> None:
 
 async def _serve(args: argparse.Namespace) -> int:
     from node.app import create_app
+    from node.heap import freeze_startup_objects
     from node.logsetup import configure_logging
 
     settings = with_overrides(load_settings(args.data_dir), host=args.host, port=args.port)
@@ -118,6 +119,7 @@ async def _serve(args: argparse.Namespace) -> int:
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
     await site.start()
+    freeze_startup_objects()
     await _print_start_hint(app, settings)
     try:
         await _wait_forever()

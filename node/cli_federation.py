@@ -9,6 +9,7 @@ import json
 from collections.abc import Awaitable, Callable
 
 from node.cli_admin import open_node
+from node.heap import freeze_startup_objects
 from node.logsetup import configure_logging
 from node.services import federation_admin, peers
 from node.settings import load_settings
@@ -112,6 +113,7 @@ async def _worker(args: argparse.Namespace) -> int:
     settings = load_settings(args.data_dir)
     configure_logging(settings.log_level, settings.log_format, buffered=True)
     async with open_node(args) as ctx, run_background_workers(ctx):
+        freeze_startup_objects()
         print("kula worker running", flush=True)
         await asyncio.Event().wait()
     return 0
