@@ -11,7 +11,7 @@ from typing import Any
 from node.errors import Forbidden, NotFound, ValidationFailed
 from node.ids import new_id
 from node.keys import load_ed25519_private
-from node.services.actors import LocalActor, member_actor
+from node.services.actors import LocalActor, local_actor_by_iri, member_actor
 from node.services.context import NodeContext
 from node.services.exchange_state import apply_activity, notify_party, other_party, role_of
 from node.services.exchange_terms import (
@@ -151,6 +151,43 @@ async def refuse_remote_offer(
         ))
 
 
+async def check_counter_terms(session: Session, exchange: Exchange, terms: Terms) -> Listing:
+    """The listing of ``exchange``, once it allows ``terms``: the one rule behind
+    a counter-offer (or a fresh offer after a rejection) by a member here and one
+    from the other party's node, whichever party sends it. Only the terms are
+    checked, against this node's copy of the listing: its status is left to
+    the listing's node, which refuses to hold a closed listing on acceptance."""
+    listing = await session.get_listing_by_seq(exchange.listing_seq or -1)
+    if listing is None:
+        raise NotFound("the listing of this exchange is gone")
+    check_terms(listing, terms)
+    return listing
+
+
+async def decline_remote_counter(
+    ctx: NodeContext, session: Session, exchange: Exchange, *, sender_iri: str, reason: str
+) -> Exchange:
+    """Decline, in the local party's name, the pending counter-offer that just
+    arrived from the other party's node and broke :func:`check_counter_terms`:
+    ``Reject{Offer}`` with ``content`` the reason, applied here too, so both
+    nodes end the exchange ``rejected`` and the responder may try again."""
+    assert exchange.pending_offer_iri is not None
+    local_iri = other_party(exchange, sender_iri)
+    local = await local_actor_by_iri(ctx, local_iri)
+    assert local is not None, "an exchange found by our offer has a local party"
+    _, iri = new_activity_iri(ctx)
+    reject = builders.reject_offer(
+        id=iri, actor=local_iri, offer_id=exchange.pending_offer_iri, to=[sender_iri],
+        reason=_html(reason), published=now_text(),
+    )
+    exchange = await apply_activity(
+        ctx, session, exchange, activity_type="Reject", actor_iri=local_iri,
+        activity_iri=iri, content=reason,
+    )
+    await publish_activity(ctx, session, local, reject)
+    return exchange
+
+
 async def counter_offer(
     ctx: NodeContext, member: Member, exchange_id: str, terms: Terms, message: str | None
 ) -> Exchange:
@@ -159,10 +196,7 @@ async def counter_offer(
     async with ctx.storage.transaction() as tx:
         exchange = await _own_exchange(tx, actor, exchange_id)
         next_state(exchange.state, "Offer", role_of(exchange, actor.iri))
-        listing = await tx.get_listing_by_seq(exchange.listing_seq or -1)
-        if listing is None:
-            raise NotFound("the listing of this exchange is gone")
-        check_terms(listing, terms)
+        listing = await check_counter_terms(tx, exchange, terms)
         exchange = replace(
             exchange, quantity=terms.quantity, starts_at=terms.starts_at, ends_at=terms.ends_at
         )

@@ -348,3 +348,72 @@ async def test_the_api_and_the_inbox_refuse_offers_on_the_same_listings(
     async with a.ctx.storage.read() as session:
         assert len(await session._all(
             "SELECT id FROM activities WHERE type = 'Reject'")) == len(refused)
+
+
+async def set_listed_quantity(node: Node, listing_iri: str, quantity: int) -> None:
+    """Make ``node``'s copy of the listing hold ``quantity``, as if it had heard
+    of a change the other node has not (or its rules were another's)."""
+    async with node.ctx.storage.transaction() as tx:
+        current = await tx.get_listing_by_iri(listing_iri)
+        assert current is not None
+        await tx.update_listing(replace(current, fields={**current.fields, "quantity": quantity}))
+
+
+@pytest.mark.spec("Kula SPEC §8.2: a counter-offer the listing does not allow is rejected back")
+@pytest.mark.parametrize("countering", ["proposer", "responder"])
+async def test_a_counter_offer_the_listing_does_not_allow_is_rejected_back(
+    pair: tuple[Node, Node], countering: str
+) -> None:
+    a, b = pair
+    alice, bob = await a.member("alice"), await b.member("bob")
+    listing = await listed_on_a(a, b, alice, bob, {
+        "purpose": "offer", "mode": "give", "title": "Jam jars", "quantity": 3})
+    status, offered = await b.api("POST", "/api/v1/exchanges", bob,
+                                  json={"listing": listing["iri"], "quantity": 1})
+    assert status == 201, offered
+    await settle(a, b)
+    if countering == "proposer":
+        # Alice's node lets her ask for five; Bob's copy of the listing holds three.
+        sender, sender_token, receiver, receiver_token = a, alice, b, bob
+        await set_listed_quantity(a, listing["iri"], 5)
+    else:
+        # Bob's node lets him ask for five; Alice's listing holds three.
+        sender, sender_token, receiver, receiver_token = b, bob, a, alice
+        await set_listed_quantity(b, listing["iri"], 5)
+        await act(a, alice, (await exchange_on(a, alice))["id"], "counter", quantity=2)
+        await settle(a, b)
+        assert await both_states(a, alice, b, bob) == ("countered", "countered")
+    before = await exchange_on(receiver, receiver_token)
+
+    mine = await exchange_on(sender, sender_token)
+    await act(sender, sender_token, mine["id"], "counter", quantity=5)
+    await settle(a, b)
+
+    reason = "between 1 and 3 can be asked for"
+    on_receiver = await exchange_on(receiver, receiver_token)
+    on_sender = await exchange_on(sender, sender_token)
+    # The counter never stands on the receiving node: it is declined there at
+    # once, and the sender's node, told so, ends the exchange the same way.
+    assert on_receiver["state"] != ("countered" if countering == "proposer" else "offered")
+    assert (on_receiver["state"], on_receiver["reason"]) == ("rejected", reason), on_receiver
+    assert (on_sender["state"], on_sender["reason"]) == ("rejected", reason), on_sender
+    assert [e["type"] for e in on_receiver["events"]][len(before["events"]):] == [
+        "Offer", "Reject"]
+    async with receiver.ctx.storage.read() as session:
+        counters = await session._all(
+            "SELECT outcome, outcome_detail FROM inbox_activities WHERE type = 'Offer'")
+    assert (counters[-1]["outcome"], counters[-1]["outcome_detail"]) == ("rejected", reason)
+    async with sender.ctx.storage.read() as session:
+        answered = await session._all(
+            "SELECT outcome FROM inbox_activities WHERE type = 'Reject'")
+    assert [r["outcome"] for r in answered] == ["applied: reject"]
+
+    # The responder may try again after the rejection, and counters the listing
+    # allows still go through on both nodes.
+    await act(b, bob, (await exchange_on(b, bob))["id"], "counter", quantity=3)
+    await settle(a, b)
+    assert await both_states(a, alice, b, bob) == ("offered", "offered")
+    await act(a, alice, (await exchange_on(a, alice))["id"], "counter", quantity=2)
+    await settle(a, b)
+    assert await both_states(a, alice, b, bob) == ("countered", "countered")
+    assert (await exchange_on(b, bob))["quantity"] == 2

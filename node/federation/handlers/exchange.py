@@ -3,7 +3,8 @@ lifecycle. Each is checked against the same state machine the sender used;
 one that arrives early (a Handover before the Accept it follows) is retried,
 one that can never apply is rejected and never applied. A genuine Offer that a
 local listing cannot take (closed, a pool, terms it does not allow) is also
-answered with ``Reject{Offer}``, so the sender's node learns of it."""
+answered with ``Reject{Offer}``, so the sender's node learns of it; so is a
+counter-offer whose terms the listing does not allow."""
 
 from __future__ import annotations
 
@@ -144,6 +145,24 @@ async def _opening_terms(
     return terms
 
 
+async def _counter_refusal(
+    ctx: NodeContext, session: Session, exchange: Exchange, sender: str, terms: Terms
+) -> NodeError | None:
+    """Why a counter-offer just recorded on ``exchange`` breaks the rule a member's
+    counter here meets, or None. One that does is declined at once, in the same
+    transaction, with ``Reject{Offer}``: the counter never stands, and both nodes
+    end the exchange ``rejected``. The refusal is raised once that commits, so
+    the inbox records it as it does for an opening Offer."""
+    try:
+        await exchanges.check_counter_terms(session, exchange, terms)
+    except NodeError as exc:
+        await exchanges.decline_remote_counter(
+            ctx, session, exchange, sender_iri=sender, reason=exc.detail
+        )
+        return exc
+    return None
+
+
 async def handle_offer(ctx: NodeContext, activity: dict[str, Any]) -> str:
     sender = id_of(activity.get("actor")) or ""
     in_reply_to = id_of(activity.get("inReplyTo")) or ""
@@ -170,6 +189,10 @@ async def handle_offer(ctx: NodeContext, activity: dict[str, Any]) -> str:
         terms = await _opening_terms(ctx, activity, sender, agreement, listing)
     else:
         terms = _terms_of(agreement)
+    # An Offer on an exchange already here counters the pending offer (or, after
+    # a rejection, tries again): it meets the rule of a member's counter here.
+    countering = exchange is not None
+    refusal: NodeError | None = None
     async with ctx.storage.transaction() as tx:
         if exchange is None:
             assert listing is not None
@@ -194,6 +217,10 @@ async def handle_offer(ctx: NodeContext, activity: dict[str, Any]) -> str:
                            agreement=agreement)
         await tx.save_exchange(exchange)
         await tx.add_offer(activity["id"], exchange.id, agreement["id"], role.value, now_text())
+        if countering:
+            refusal = await _counter_refusal(ctx, tx, exchange, sender, terms)
+    if refusal is not None:
+        raise refusal
     return "applied: offer"
 
 
