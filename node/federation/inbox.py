@@ -22,7 +22,7 @@ from node.federation.remote_actors import RemoteActors
 from node.services.context import NodeContext
 from node.storage.records import ARRIVAL_REFUSED, ArrivingActivity
 from node.timeutil import now_text
-from protocol.errors import ProofError
+from protocol.errors import ProofError, SchemaError
 from protocol.httpsig import verify_request
 from protocol.jsonparse import parse_json
 from protocol.normalize import first, id_of
@@ -65,6 +65,32 @@ class Accepted:
     activity_type: str
 
 
+def _host(iri: str, pointer: str) -> str:
+    """:func:`host_of` of an IRI from the activity at ``pointer``.
+
+    The schema lets through http(s) IRIs whose authority urlsplit cannot read
+    (an unclosed ``[``, or characters NFKC turns into ``/``, ``?``, ``#`` or ``@``).
+    """
+    try:
+        return host_of(iri)
+    except ValueError:
+        raise SchemaError(
+            f"{iri!r} at {pointer} has no readable host", errors=[(pointer, "no readable host")]
+        ) from None
+
+
+def _refuse_nul(text: str, pointer: str) -> None:
+    """Refuse U+0000 in text from the activity at ``pointer`` that storage is asked about.
+
+    PostgreSQL's text cannot hold it (SQLite's can); refused on both, the
+    backends answer alike. No IRI or type name contains it.
+    """
+    if "\x00" in text:
+        raise SchemaError(
+            f"{text!r} at {pointer} contains U+0000", errors=[(pointer, "contains U+0000")]
+        )
+
+
 def _activity_type(document: Mapping[str, Any]) -> str:
     kind = first(document.get("type"))
     return kind.removeprefix("as:") if isinstance(kind, str) else ""
@@ -82,15 +108,16 @@ async def _check_embedded_object(
     if not isinstance(obj, Mapping):
         return
     object_id = id_of(obj)
-    if object_id is None or host_of(object_id) == host_of(actor_iri):
+    if object_id is None or _host(object_id, "/object/id") == host_of(actor_iri):
         return
     if "proof" not in obj:
         raise Forbidden(
             f"the embedded object {object_id} belongs to another origin and carries no proof"
         )
     author = id_of(obj.get("attributedTo")) or id_of(obj.get("actor")) or id_of(obj.get("issuer"))
-    if author is None or host_of(author) != host_of(object_id):
+    if author is None or _host(author, "/object") != host_of(object_id):
         raise Forbidden("the embedded object's author is not on the object's origin")
+    _refuse_nul(author, "/object")
     author_actor = await actors.get(author)
     try:
         verify_authored_object(dict(obj), author_actor.document)
@@ -116,7 +143,7 @@ async def receive(
     activity_iri = id_of(document)
     if actor_iri is None or activity_iri is None:
         raise Forbidden("the activity needs an id and an actor")
-    actor_host = host_of(actor_iri)
+    actor_host = _host(actor_iri, "/actor/id" if isinstance(document["actor"], dict) else "/actor")
     if not await host_screened(ctx, actor_host):
         raise Forbidden(f"this node does not federate with {actor_host}")
 
@@ -132,10 +159,12 @@ async def receive(
     signer = await actors.by_key_id(verified.key_id)
     if signer.iri != actor_iri:
         raise Unauthorized(f"the request is signed by {signer.iri}, not by the activity's actor")
-    if host_of(activity_iri) != actor_host:
+    if _host(activity_iri, "/id") != actor_host:
         raise Forbidden("the activity's id is not on its actor's origin")
     await _check_embedded_object(ctx, actors, actor_iri, document)
 
+    _refuse_nul(activity_iri, "/id")
+    _refuse_nul(activity_type, "/type")
     supported = activity_type in SUPPORTED_TYPES
     arrival = ArrivingActivity(
         iri=activity_iri,

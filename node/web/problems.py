@@ -142,6 +142,13 @@ async def problem_middleware(
             if name in exc.headers:
                 response.headers[name] = exc.headers[name]
         return response
+    except web.RequestPayloadError:
+        # aiohttp could not read the body as sent: a Content-Encoding that does
+        # not decode, or a chunked body that breaks off.
+        return problem_response(
+            400, "bad-request", "Bad request", "the request body cannot be read as sent",
+            request.path,
+        )
     except Exception:
         log.exception("unhandled error", extra={"path": request.path})
         return problem_response(

@@ -62,6 +62,12 @@ def parse_signature_header(value: str) -> CavageSignature:
         signature = base64.b64decode(params["signature"], validate=True)
     except ValueError as exc:  # binascii.Error, or a non-ASCII character
         raise HttpSignatureError(Reason.MALFORMED_HEADER, "signature is not base64") from exc
+    if not value.isascii():  # one scan spares the usual, all-ASCII header the checks below
+        # Octets that are not UTF-8 arrive as lone surrogates; no key id or field
+        # name holds them, and storage and error messages cannot encode them.
+        for name in ("keyid", "headers"):
+            if name in params and not _is_utf8(params[name]):
+                raise HttpSignatureError(Reason.MALFORMED_HEADER, f"{name} is not UTF-8")
     headers = tuple(params["headers"].lower().split()) if "headers" in params else DEFAULT_HEADERS
     if not headers:
         raise HttpSignatureError(Reason.MALFORMED_HEADER, "headers parameter is empty")
@@ -122,12 +128,24 @@ def _match_params(value: str) -> dict[str, str]:
     return params
 
 
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _integer(params: dict[str, str], name: str) -> int | None:
     if name not in params:
         return None
-    if not params[name].isdigit():
-        raise HttpSignatureError(Reason.MALFORMED_HEADER, f"{name} is not an integer")
-    return int(params[name])
+    text = params[name]
+    if text.isdigit():
+        try:
+            return int(text)
+        except ValueError:  # a digit int() does not read ("²"), or more digits than it parses
+            pass
+    raise HttpSignatureError(Reason.MALFORMED_HEADER, f"{name} is not an integer")
 
 
 def format_signature_header(parsed: CavageSignature) -> str:

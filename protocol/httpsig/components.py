@@ -137,7 +137,13 @@ def _field_value(message: HttpMessage, name: str, params: dict[str, object]) -> 
         raise HttpSignatureError(Reason.MISSING_HEADER, f"covered field {name} is absent")
     if params.get("bs") is True:
         # Each line is trimmed and wrapped as its own byte sequence (RFC 9421 §2.1.3).
-        return ", ".join(str(http_sfv.Item(line.strip(" \t").encode("latin-1"))) for line in lines)
+        try:
+            values = [line.strip(" \t").encode("latin-1") for line in lines]
+        except UnicodeEncodeError as exc:
+            raise HttpSignatureError(
+                Reason.INVALID_COMPONENT, f"{name} is not a Latin-1 byte sequence"
+            ) from exc
+        return ", ".join(str(http_sfv.Item(value)) for value in values)
     combined = message.fields.combined(name) or ""
     if "key" in params:
         return _dictionary_member(name, combined, params["key"])

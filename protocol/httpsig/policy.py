@@ -56,7 +56,7 @@ def check_date(message: HttpMessage, now: float, max_skew: int) -> None:
         raise HttpSignatureError(Reason.MISSING_HEADER, "covered Date field is absent")
     try:
         sent = _parsed_date(value).timestamp()
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:  # Overflow: a year or zone of many digits
         raise HttpSignatureError(Reason.MALFORMED_HEADER, f"Date {value!r} unreadable") from exc
     if abs(now - sent) > max_skew:
         raise HttpSignatureError(
@@ -77,10 +77,12 @@ def check_created_expires(
     created: int | None, expires: int | None, now: float, max_skew: int
 ) -> None:
     """Refuse a future ``created``, a past ``expires``, or (without expires) an old ``created``."""
+    # Integers are compared with floats, never subtracted from them: a cavage
+    # created of hundreds of digits cannot become a float.
     if created is not None:
-        if created - now > max_skew:
+        if created > now + max_skew:
             raise HttpSignatureError(Reason.CREATED_OUT_OF_WINDOW, "created is in the future")
-        if expires is None and now - created > max_skew:
+        if expires is None and created < now - max_skew:
             raise HttpSignatureError(
                 Reason.CREATED_OUT_OF_WINDOW, f"created {int(now - created)} s ago (max {max_skew})"
             )
