@@ -22,7 +22,7 @@ from typing import Any
 
 import asyncpg
 
-from node.errors import ConfigError, StorageUnavailable
+from node.errors import ConfigError, StorageUnavailable, ValidationFailed
 from node.storage.base import ProgressCallback, Row, Session, Storage
 from node.storage.notify import WORK_CHANNEL, AnnouncingQueueQueries, WakeUps, WorkListener
 from node.storage.postgres_search import index_listing_postgres, search_listings_postgres
@@ -279,6 +279,13 @@ async def _ensure_migrations_table(connection: asyncpg.Connection) -> None:
 async def _translated() -> AsyncIterator[None]:
     try:
         yield
+    except (asyncpg.CharacterNotInRepertoireError, asyncpg.UntranslatableCharacterError) as exc:
+        # PostgreSQL's text and jsonb cannot hold U+0000, which SQLite stores.
+        # Whatever brought one (a form, a query string, a fetched document)
+        # learns that, instead of the node failing.
+        raise ValidationFailed(
+            "the text holds the character U+0000 (NUL), which this node cannot store"
+        ) from exc
     except (asyncpg.PostgresError, OSError, asyncpg.InterfaceError) as exc:
         unavailable = translate_error(exc)
         if unavailable is None:

@@ -13,7 +13,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from node.errors import ConfigError, StorageUnavailable
+from node.errors import ConfigError, StorageUnavailable, ValidationFailed
 from node.storage import create_storage
 from node.storage.postgres import PostgresStorage, translate_placeholders
 from node.storage.postgres_search import fold, index_words, tsquery_text
@@ -187,6 +187,21 @@ async def test_exec_counts_rows_and_insert_returns_keys(pg: PostgresStorage) -> 
 
 
 # --- errors -------------------------------------------------------------------------------
+
+
+@pytest.mark.spec("Kula: bad input gets a 4xx, never a 500")
+async def test_text_holding_nul_is_a_validation_error_not_a_crash(pg: PostgresStorage) -> None:
+    member = await _add_member(pg, "alice")
+    for sql, params in [
+        ("UPDATE members SET summary = ? WHERE id = ?", ("a\x00b", member)),  # a form field
+        ("SELECT * FROM members WHERE username = ?", ("al\x00ice",)),  # a path or query
+    ]:
+        with pytest.raises(ValidationFailed, match="U\\+0000"):
+            async with pg.transaction() as tx:
+                await tx._exec(sql, params)
+    async with pg.read() as session:  # nothing was written, and the pool still serves
+        found = await session.get_member_by_username("alice")
+    assert found is not None and found.summary != "a\x00b"
 
 
 @pytest.mark.spec("RFC 9110 §15.6.4")
