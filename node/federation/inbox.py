@@ -44,6 +44,23 @@ class UnsupportedActivity(NodeError):
     title = "Unsupported activity type"
 
 
+class MisdirectedRequest(NodeError):
+    status = 421
+    type_slug = "misdirected-request"
+    title = "Request meant for another server"
+
+
+def _check_addressed_here(ctx: NodeContext, headers: Mapping[str, str]) -> None:
+    """Refuse a request whose Host is not this node's. Signatures cover the Host
+    header, and it is the sender's to set: without this a delivery signed for
+    another server could be replayed here and still verify."""
+    own = ctx.settings.public_host.lower()
+    sent = (headers.get("Host") or "").lower()
+    default_port = ":443" if ctx.settings.uses_https else ":80"
+    if sent != own and sent.removesuffix(default_port) != own:
+        raise MisdirectedRequest(f"this node is {own}; the request was addressed to {sent!r}")
+
+
 class DuplicateActivity(Conflict):
     type_slug = "duplicate-activity"
     title = "Activity already received"
@@ -134,6 +151,7 @@ async def receive(
     body: bytes,
 ) -> Accepted:
     """Authenticate and persist one inbound activity. Raises a 4xx error otherwise."""
+    _check_addressed_here(ctx, headers)
     document = parse_json(body, max_bytes=ctx.settings.max_body_bytes)
     if not isinstance(document, dict):
         raise Forbidden("an activity must be a JSON object")

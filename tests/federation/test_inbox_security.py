@@ -154,6 +154,26 @@ async def test_replayed_activity_and_stale_date_are_refused(pair: tuple[Node, No
     assert await stored_count(a) == after_first
 
 
+@pytest.mark.spec("draft-cavage-12 §2.3: the Host header is signed")
+async def test_a_delivery_signed_for_another_server_is_refused(pair: tuple[Node, Node]) -> None:
+    a, b = pair
+    bob = await remote_member(b, "bob")
+    before = await stored_count(a)
+    # A genuine delivery bob's node made to some other server, replayed to a.
+    activity = create(b, bob, proposal(b, bob))
+    payload = json.dumps(activity).encode()
+    headers = sign_request(
+        "POST", "https://elsewhere.example/inbox", {"Content-Type": "application/activity+json"},
+        payload, key_id=bob.rsa_key_id, private_key=load_rsa_private(bob.rsa_private_pem),
+    )
+    assert headers["Host"] == "elsewhere.example"
+    status, body = await post(a, payload, headers)
+    assert status == 421 and body["type"].endswith("misdirected-request"), body
+    assert await stored_count(a) == before
+    # The same delivery addressed to a is taken.
+    assert (await post(a, *signed_post(a, bob, activity)))[0] == 202
+
+
 @pytest.mark.spec("RFC 3230 Digest: body changed after signing")
 async def test_body_changed_after_signing_is_refused(pair: tuple[Node, Node]) -> None:
     a, b = pair
