@@ -26,9 +26,15 @@ NOW = "2026-01-01T00:00:00Z"
 REMOTE = "https://remote.example"
 
 
-def activity(number: int) -> tuple[str, str, str, dict[str, Any], str]:
-    iri = f"{REMOTE}/activities/{number}"
-    return (iri, f"{REMOTE}/users/a", "Create", {"id": iri, "type": "Create"}, NOW)
+def arrival(number: int, host: str = "remote.example", **outcome: str) -> ArrivingActivity:
+    return ArrivingActivity(
+        iri=f"https://{host}/activities/{number}", actor_iri=f"https://{host}/users/a",
+        host=host, type="Create", document_text=f'{{"n":{number}}}', received_at=NOW, **outcome,
+    )
+
+
+def refuse_none(hosts: Collection[str], policies: Mapping[str, HostPolicy]) -> set[str]:
+    return set()
 
 
 async def count_inbox(storage: Storage) -> int:
@@ -42,9 +48,7 @@ async def test_items_arriving_together_share_a_transaction(ctx: NodeContext) -> 
     async def write(items: list[int]) -> list[int | None]:
         batches.append(len(items))
         async with ctx.storage.transaction() as session:
-            seqs = await session.insert_inbox_activities([activity(n) for n in items])
-            await session.enqueue_jobs("inbox", [{"seq": s} for s in seqs if s is not None], NOW)
-        return seqs
+            return await session.store_arrivals([arrival(n) for n in items], refuse_none, "inbox")
 
     committer: GroupCommit[int, int | None] = GroupCommit(write)
     before = await count_inbox(ctx.storage)
@@ -60,7 +64,7 @@ async def test_items_arriving_together_share_a_transaction(ctx: NodeContext) -> 
 async def test_a_failing_item_costs_the_others_nothing(ctx: NodeContext) -> None:
     async def write(items: list[int]) -> list[int | None]:
         async with ctx.storage.transaction() as session:
-            seqs = await session.insert_inbox_activities([activity(n) for n in items])
+            seqs = await session.store_arrivals([arrival(n) for n in items], refuse_none, "inbox")
             if 13 in items:
                 raise ValueError("item 13 is broken")  # after writing: rolled back
         return seqs
@@ -102,17 +106,19 @@ async def test_an_unusable_storage_fails_every_caller(tmp_path: Path) -> None:
 async def _batch_statements(storage: Storage) -> None:
     seqs: list[int | None]
     async with storage.transaction() as session:
-        first = await session.insert_inbox_activities([activity(1), activity(2), activity(1)])
+        first = await session.store_arrivals([arrival(1), arrival(2), arrival(1)],
+                                             refuse_none, "inbox")
         assert first[0] is not None and first[1] is not None and first[2] is None
-        replay = await session.insert_inbox_activities([activity(2), activity(3)])
+        replay = await session.store_arrivals([arrival(2), arrival(3)], refuse_none, "inbox")
         assert replay[0] is None and replay[1] is not None
         seqs = [first[0], first[1], replay[1]]
-        assert await session.insert_inbox_activities([]) == []
-        assert await session.enqueue_jobs("inbox", [{"seq": 1}, {"seq": 2}], NOW) == 2
-        assert await session.enqueue_jobs("inbox", [], NOW) == 0
+        assert await session.store_arrivals([], refuse_none, "inbox") == []
+        assert await session.enqueue_jobs("other", [{"n": 1}, {"n": 2}], NOW) == 2
+        assert await session.enqueue_jobs("other", [], NOW) == 0
     async with storage.read() as session:
         assert await session.count_inbox_activities() == 3
-        assert (await session.count_jobs_by_state()).get("new") == 2
+        # One inbox job per stored arrival, and the two queued directly.
+        assert (await session.count_jobs_by_state()).get("new") == 5
     # Activities ignored while a Follow was pending are reopened when it is accepted.
     async with storage.transaction() as session:
         outcomes = ("ignored: nobody here follows the author", "applied", "ignored: nobody_here")
@@ -146,13 +152,6 @@ async def test_batch_statements_on_postgresql(postgres_url: str) -> None:
         await _batch_statements(storage)
     finally:
         await storage.close()
-
-
-def arrival(number: int, host: str = "remote.example", **outcome: str) -> ArrivingActivity:
-    return ArrivingActivity(
-        iri=f"https://{host}/activities/{number}", actor_iri=f"https://{host}/users/a",
-        host=host, type="Create", document_text=f'{{"n":{number}}}', received_at=NOW, **outcome,
-    )
 
 
 def refuse_blocked_and_listed(

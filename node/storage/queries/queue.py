@@ -122,28 +122,6 @@ class QueueQueries(QueryBase):
         )
         return None if row is None else int(row["seq"])
 
-    async def insert_inbox_activities(
-        self, activities: Sequence[tuple[str, str, str, dict[str, Any] | str, str]]
-    ) -> list[int | None]:
-        """Store many inbound activities, each ``(iri, actor_iri, type, document,
-        received_at)``, in one statement; return each one's ``seq`` in order, or
-        None for a replay (including a repeat of an earlier one in the batch).
-
-        A ``document`` given as a string is JSON text, stored as it is (the
-        inbox passes the body it parsed rather than encoding it again)."""
-        if not activities:
-            return []
-        rows = await self._all(
-            "INSERT INTO inbox_activities (iri, actor_iri, type, document, received_at) VALUES "
-            + ", ".join(["(?, ?, ?, ?, ?)"] * len(activities))
-            + " ON CONFLICT (iri) DO NOTHING RETURNING seq, iri",
-            [value for iri, actor, kind, document, received in activities
-             for value in (iri, actor, kind, _json_text(document), received)],
-        )
-        seq_by_iri = {row["iri"]: int(row["seq"]) for row in rows}
-        # The first of repeated ids was the one stored; pop leaves None for the rest.
-        return [seq_by_iri.pop(activity[0], None) for activity in activities]
-
     async def store_arrivals(
         self, arrivals: Sequence[ArrivingActivity], screen: HostScreen, job_kind: str
     ) -> list[int | None]:
@@ -369,7 +347,3 @@ class QueueQueries(QueryBase):
     async def get_activity_document_by_iri(self, iri: str) -> dict[str, Any] | None:
         row = await self._one("SELECT document FROM activities WHERE iri = ?", (iri,))
         return None if row is None else loads(row["document"])
-
-
-def _json_text(document: dict[str, Any] | str) -> str:
-    return document if isinstance(document, str) else dumps(document)
