@@ -1,8 +1,8 @@
 """Group commit: writes that arrive together share one transaction, so one
 commit (one fsync) makes them all durable, and a batch writer can store them
 in a few multi-row statements instead of a few statements each. The batch
-writer runs the transaction itself, so a backend can make it one trip to the
-database (``Storage.store_arrivals``).
+writer runs the transaction itself, so a backend can write it its own way
+(``Storage.store_arrivals``).
 
 A caller queues its item and awaits its own future. One writer task per
 committer takes every queued item (up to :data:`MAX_BATCH`), commits them,

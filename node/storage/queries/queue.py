@@ -35,8 +35,8 @@ def _inbox_activity(row: Row) -> InboxActivity:
 
 
 # Arrivals are stored by these statements twice over: through a session
-# (:meth:`QueueQueries.store_arrivals`) and, on SQLite, in one trip to a
-# writer thread (``node.storage.sqlite_arrivals``). Both build them here.
+# (:meth:`QueueQueries.store_arrivals`) and, on SQLite, on a driver connection
+# of their own (``node.storage.sqlite_arrivals``). Both build them here.
 
 def host_policies_statement(hosts: Sequence[str]) -> tuple[str, list[Any]]:
     marks = ", ".join("?" * len(hosts))
