@@ -201,6 +201,8 @@ async def test_text_holding_nul_is_a_validation_error_not_a_crash(pg: PostgresSt
                 await tx._exec(sql, params)
     async with pg.read() as session:  # nothing was written, and the pool still serves
         found = await session.get_member_by_username("alice")
+        # A name from a URL (/users/%00/inbox) is nobody's, not a validation error.
+        assert await session.get_member_by_username("al\x00ice") is None
     assert found is not None and found.summary != "a\x00b"
 
 

@@ -47,6 +47,10 @@ class MemberQueries(QueryBase):
         return None if row is None else _member(row)
 
     async def get_member_by_username(self, username: str) -> Member | None:
+        if "\x00" in username:
+            # No username holds NUL (they are validated), and PostgreSQL cannot
+            # even be asked about one: every lookup from a URL answers "no one".
+            return None
         row = await self._one(
             "SELECT * FROM members WHERE lower(username) = lower(?)", (username,)
         )
