@@ -171,21 +171,9 @@ async def decline_remote_counter(
     arrived from the other party's node and broke :func:`check_counter_terms`:
     ``Reject{Offer}`` with ``content`` the reason, applied here too, so both
     nodes end the exchange ``rejected`` and the responder may try again."""
-    assert exchange.pending_offer_iri is not None
-    local_iri = other_party(exchange, sender_iri)
-    local = await local_actor_by_iri(ctx, local_iri)
+    local = await local_actor_by_iri(ctx, other_party(exchange, sender_iri))
     assert local is not None, "an exchange found by our offer has a local party"
-    _, iri = new_activity_iri(ctx)
-    reject = builders.reject_offer(
-        id=iri, actor=local_iri, offer_id=exchange.pending_offer_iri, to=[sender_iri],
-        reason=_html(reason), published=now_text(),
-    )
-    exchange = await apply_activity(
-        ctx, session, exchange, activity_type="Reject", actor_iri=local_iri,
-        activity_iri=iri, content=reason,
-    )
-    await publish_activity(ctx, session, local, reject)
-    return exchange
+    return await _answer_pending(ctx, session, local, exchange, "Reject", reason)
 
 
 async def counter_offer(
@@ -241,25 +229,34 @@ async def answer_offer(
     async with ctx.storage.transaction() as tx:
         exchange = await _own_exchange(tx, actor, exchange_id)
         next_state(exchange.state, kind, role_of(exchange, actor.iri))
-        assert exchange.pending_offer_iri is not None
-        _, iri = new_activity_iri(ctx)
-        to = [other_party(exchange, actor.iri)]
-        if kind == "Reject":
-            activity = builders.reject_offer(
-                id=iri, actor=actor.iri, offer_id=exchange.pending_offer_iri, to=to,
-                reason=_html(reason), published=now_text(),
-            )
-        else:
-            activity = builders.withdraw_offer(
-                id=iri, actor=actor.iri, offer_id=exchange.pending_offer_iri, to=to,
-                published=now_text(),
-            )
-        exchange = await apply_activity(
-            ctx, tx, exchange, activity_type=kind, actor_iri=actor.iri, activity_iri=iri,
-            content=reason,
+        return await _answer_pending(ctx, tx, actor, exchange, kind, reason)
+
+
+async def _answer_pending(
+    ctx: NodeContext, session: Session, actor: LocalActor, exchange: Exchange, kind: str,
+    reason: str | None,
+) -> Exchange:
+    """``actor``'s Reject (or, its sender's, Undo) of the pending offer: applied
+    here and sent to the other party."""
+    assert exchange.pending_offer_iri is not None
+    _, iri = new_activity_iri(ctx)
+    to = [other_party(exchange, actor.iri)]
+    if kind == "Reject":
+        activity = builders.reject_offer(
+            id=iri, actor=actor.iri, offer_id=exchange.pending_offer_iri, to=to,
+            reason=_html(reason), published=now_text(),
         )
-        await publish_activity(ctx, tx, actor, activity)
-        return exchange
+    else:
+        activity = builders.withdraw_offer(
+            id=iri, actor=actor.iri, offer_id=exchange.pending_offer_iri, to=to,
+            published=now_text(),
+        )
+    exchange = await apply_activity(
+        ctx, session, exchange, activity_type=kind, actor_iri=actor.iri, activity_iri=iri,
+        content=reason,
+    )
+    await publish_activity(ctx, session, actor, activity)
+    return exchange
 
 
 async def lifecycle(
