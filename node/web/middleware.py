@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from multidict import istr
+
+from node.logsetup import direct_json_handler, json_line
 
 log = logging.getLogger("kula.access")
 
@@ -42,16 +45,16 @@ def log_access(request: web.Request, status: int, seconds: float) -> None:
     if not log.isEnabledFor(logging.INFO):
         return
     method, path = request.method, request.path
-    log.info(
-        "%s %s %s",
-        method,
-        path,
-        status,
-        extra={
-            "method": method,
-            "path": path,
-            "status": status,
-            "duration_ms": round(seconds * 1000, 2),
-            "remote": request.remote,
-        },
-    )
+    fields = {
+        "method": method,
+        "path": path,
+        "status": status,
+        "duration_ms": round(seconds * 1000, 2),
+        "remote": request.remote,
+    }
+    handler = direct_json_handler(log, logging.INFO)
+    if handler is not None:
+        message = f"{method} {path} {status}"
+        handler.emit_line(json_line(time.time(), "INFO", log.name, message, fields))
+    else:
+        log.info("%s %s %s", method, path, status, extra=fields)

@@ -4,6 +4,7 @@ headers every answer carries."""
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 from collections.abc import Iterator
@@ -13,7 +14,7 @@ from typing import cast
 import pytest
 from aiohttp import web
 
-from node.logsetup import JsonFormatter
+from node.logsetup import BufferedStreamHandler, JsonFormatter, direct_json_handler
 from node.web.middleware import CONTENT_SECURITY_POLICY, add_security_headers, log_access
 
 
@@ -104,3 +105,99 @@ def test_security_headers_are_added_without_replacing_a_handlers_own() -> None:
     assert [name for name in response.headers if name.lower() != "content-type"] == [
         "referrer-policy", "X-Content-Type-Options", "Content-Security-Policy",
     ]
+
+
+# --- The direct line: the same text without a LogRecord ------------------------------------
+
+
+@pytest.fixture
+def buffered_access_log() -> Iterator[tuple[logging.Logger, BufferedStreamHandler, io.StringIO]]:
+    """``kula.access`` writing JSON lines through a buffered handler of its own,
+    as ``kula serve`` sets up the root logger."""
+    logger = logging.getLogger("kula.access")
+    stream = io.StringIO()
+    handler = BufferedStreamHandler(stream, interval=60)
+    handler.setFormatter(JsonFormatter())
+    saved = logger.level, logger.propagate, logger.disabled
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    logger.disabled = False
+    try:
+        yield logger, handler, stream
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
+        logger.level, logger.propagate, logger.disabled = saved
+
+
+def _without_pytests_handlers(logger: logging.Logger, handler: logging.Handler) -> None:
+    # pytest adds its capturing handlers to loggers that do not propagate,
+    # after fixtures ran; with them the record rightly goes through logging.
+    for other in [each for each in logger.handlers if each is not handler]:
+        logger.removeHandler(other)
+
+
+_AWKWARD = cast(web.Request, SimpleNamespace(
+    method="GET", path='/search/"caf\u00e9"\\\u0001\u2028\U0001f600', remote=None,
+))
+
+
+@pytest.mark.spec("Kula operations: access log")
+@pytest.mark.parametrize("request_", [_REQUEST, _AWKWARD], ids=["plain", "awkward"])
+def test_the_direct_line_is_the_line_logging_writes(
+    buffered_access_log: tuple[logging.Logger, BufferedStreamHandler, io.StringIO],
+    request_: web.Request,
+) -> None:
+    logger, handler, stream = buffered_access_log
+    _without_pytests_handlers(logger, handler)
+    assert direct_json_handler(logger, logging.INFO) is handler
+    log_access(request_, 404, 0.0456789)
+    keeper = Keeper()
+    logger.addHandler(keeper)  # a second handler: the record goes through logging
+    try:
+        assert direct_json_handler(logger, logging.INFO) is None
+        log_access(request_, 404, 0.0456789)
+    finally:
+        logger.removeHandler(keeper)
+    handler.flush()
+    direct, through_logging = stream.getvalue().removesuffix("\n").split("\n")
+    assert json.loads(direct)["time"] <= json.loads(through_logging)["time"]
+    # Identical text once the two moments are set equal.
+    stamp = json.loads(through_logging)["time"]
+    assert direct.replace(json.loads(direct)["time"], stamp) == through_logging
+    assert JsonFormatter().format(keeper.records[0]) == through_logging
+
+
+def test_only_a_lone_unfiltered_json_handler_gets_lines_directly(
+    buffered_access_log: tuple[logging.Logger, BufferedStreamHandler, io.StringIO],
+) -> None:
+    logger, handler, _ = buffered_access_log
+    _without_pytests_handlers(logger, handler)
+    assert direct_json_handler(logger, logging.INFO) is handler
+
+    handler.setLevel(logging.WARNING)
+    assert direct_json_handler(logger, logging.INFO) is None
+    assert direct_json_handler(logger, logging.WARNING) is handler
+    handler.setLevel(logging.NOTSET)
+
+    for owner in (logger, handler):
+        refuse_all = logging.Filter("nothing.matches")
+        owner.addFilter(refuse_all)
+        assert direct_json_handler(logger, logging.INFO) is None
+        owner.removeFilter(refuse_all)
+
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    assert direct_json_handler(logger, logging.INFO) is None
+    handler.setFormatter(JsonFormatter())
+
+    # Propagating to a parent that has a handler too: two handlers.
+    logger.propagate = True
+    parent_handler = logging.NullHandler()
+    logging.getLogger().addHandler(parent_handler)
+    try:
+        assert direct_json_handler(logger, logging.INFO) is None
+    finally:
+        logging.getLogger().removeHandler(parent_handler)
+        logger.propagate = False
+    assert direct_json_handler(logger, logging.INFO) is handler
