@@ -65,8 +65,9 @@ TABLES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("reports", ("id",)),
     ("moderation_actions", ("id",)),
 )
-#: Tables a backend keeps for itself: migration bookkeeping and the search index.
-_NOT_COPIED = ("schema_migrations", "listings_fts", "sqlite_")
+#: Tables a backend keeps for itself: migration bookkeeping, the search index and
+#: the reputation inputs counter (the target's triggers move its own).
+_NOT_COPIED = ("schema_migrations", "listings_fts", "sqlite_", "reputation_inputs")
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,12 @@ class AttestationQueries(QueryBase):
         rows = await self._all("SELECT * FROM attestations ORDER BY valid_from, iri")
         return [_attestation(row) for row in rows]
 
+    async def reputation_inputs_version(self) -> int:
+        """A number that changes whenever attestations, vouches or the members
+        seeding the trust graph change (triggers move it; see migration 0012)."""
+        row = await self._one("SELECT version FROM reputation_inputs WHERE id = 1")
+        return 0 if row is None else int(row["version"])
+
     async def save_attestation_reply(
         self, attestation_iri: str, note_iri: str, author_iri: str, content: str, published: str
     ) -> None:
