@@ -37,6 +37,7 @@ BOTH_BACKENDS = frozenset({
     "test_discovery",
     "test_listing_expiry",
     "test_storage",
+    "test_trust_snapshot",
 })
 BACKENDS = ("sqlite", "postgresql")
 

@@ -4,12 +4,14 @@ the node holds, seeded by the node's own members."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from node.services.context import NodeContext
-from node.storage.records import Attestation, VouchRecord
+from node.services.trust_snapshot import TrustGraph, trust_memo_for
+from node.storage.records import Attestation, Member, VouchRecord
 from node.timeutil import parse_text, utc_now
 from protocol.reputation import (
     Rating,
@@ -103,13 +105,47 @@ def counted(attestations: list[Attestation]) -> list[Attestation]:
 
 async def reputation_of(ctx: NodeContext, subject: str) -> NodeReputation:
     async with ctx.storage.read() as session:
+        # Attestations about accounts that verifiably moved here count for the new one.
+        former = set(await session.former_identities(subject))
+    if not former:
+        return _from_graph(await trust_graph(ctx), subject)
+    # That rewires the trust graph for this subject alone: a computation of its own.
+    async with ctx.storage.read() as session:
         held = await session.all_attestations()
         vouched = await session.all_current_vouches()
         members = await session.list_members(limit=100_000)
-        # Attestations about accounts that verifiably moved here count for the new one.
-        former = set(await session.former_identities(subject))
-    seeds = {ctx.urls.actor(member.username) for member in members if member.active}
-    ratings = [
+    graph = await _computed(
+        ctx, _ratings(held, former, subject), _seeds(ctx, members),
+        trust_vouches(vouched, former, subject),
+    )
+    return _from_graph(graph, subject)
+
+
+async def trust_graph(ctx: NodeContext) -> TrustGraph:
+    """Everyone's reputation, computed once per change of its inputs (see
+    :mod:`node.services.trust_snapshot`)."""
+
+    async def read_version() -> int:
+        async with ctx.storage.read() as session:
+            return await session.reputation_inputs_version()
+
+    async def build() -> TrustGraph:
+        async with ctx.storage.read() as session:
+            held = await session.all_attestations()
+            vouched = await session.all_current_vouches()
+            members = await session.list_members(limit=100_000)
+        return await _computed(
+            ctx, _ratings(held), _seeds(ctx, members), trust_vouches(vouched)
+        )
+
+    return await trust_memo_for(ctx.storage).get(read_version, utc_now, build)
+
+
+def _ratings(
+    held: list[Attestation], former: Collection[str] = (), subject: str = ""
+) -> list[Rating]:
+    """The counted attestations as ratings; one about a former account rates ``subject``."""
+    return [
         Rating(
             attestation_id=record.iri, issuer=record.issuer_iri,
             subject=subject if record.subject_iri in former else record.subject_iri,
@@ -118,14 +154,30 @@ async def reputation_of(ctx: NodeContext, subject: str) -> NodeReputation:
         )
         for record in counted(held)
     ]
-    vouches = trust_vouches(vouched, former, subject)
+
+
+def _seeds(ctx: NodeContext, members: list[Member]) -> frozenset[str]:
+    return frozenset(ctx.urls.actor(member.username) for member in members if member.active)
+
+
+async def _computed(
+    ctx: NodeContext, ratings: list[Rating], seeds: frozenset[str], vouches: list[Vouch]
+) -> TrustGraph:
     now, params = utc_now(), params_for(ctx)
-    # Every actor's trust too, for the vouches' evidence; compute_all gives the same answer.
-    every = compute_all(ratings, seeds=seeds, now=now, params=params, vouches=vouches)
-    found = every.get(subject) or compute_reputation(
-        subject, [], seeds=seeds, now=now, params=params
+    # Seconds of pure Python on a large network: in a thread, so the event
+    # loop goes on serving other requests meanwhile.
+    every = await asyncio.to_thread(
+        compute_all, ratings, seeds=seeds, now=now, params=params, vouches=vouches
     )
-    return with_vouches(found, vouches, every)
+    return TrustGraph(every=every, seeds=seeds, vouches=vouches, now=now, params=params)
+
+
+def _from_graph(graph: TrustGraph, subject: str) -> NodeReputation:
+    # compute_all names only actors in the graph; anyone else has no ratings.
+    found = graph.every.get(subject) or compute_reputation(
+        subject, [], seeds=graph.seeds, now=graph.now, params=graph.params
+    )
+    return with_vouches(found, graph.vouches, graph.every)
 
 
 def reputation_json(reputation: Reputation) -> dict[str, Any]:
@@ -149,38 +201,20 @@ def reputation_json(reputation: Reputation) -> dict[str, Any]:
 
 
 async def reputations_of(ctx: NodeContext, subjects: Collection[str]) -> dict[str, Reputation]:
-    """The reputation of each of ``subjects``, sharing one trust computation, so
-    a page of listings costs one computation rather than one per author. Each
-    value equals :func:`reputation_of` for that subject."""
+    """The reputation of each of ``subjects``, from one shared trust graph, so a
+    page of listings costs no computation of its own. Each value equals
+    :func:`reputation_of` for that subject."""
     wanted = set(subjects)
     if not wanted:
         return {}
     async with ctx.storage.read() as session:
-        held = await session.all_attestations()
-        vouched = await session.all_current_vouches()
-        members = await session.list_members(limit=100_000)
         moved = {subject for subject in wanted if await session.former_identities(subject)}
     # Ratings of a former account count for its new one; that rewires the trust
     # graph per subject, so the rare moved subject gets its own computation.
-    found = {subject: await reputation_of(ctx, subject) for subject in moved}
-    rest = wanted - moved
-    if not rest:
-        return found
-    seeds = {ctx.urls.actor(member.username) for member in members if member.active}
-    ratings = [
-        Rating(
-            attestation_id=record.iri, issuer=record.issuer_iri, subject=record.subject_iri,
-            agreement=record.agreement_iri, rating=record.rating,
-            issued_at=parse_text(record.valid_from),
-        )
-        for record in counted(held)
-    ]
-    now = utc_now()
-    vouches = trust_vouches(vouched)
-    every = compute_all(ratings, seeds=seeds, now=now, params=params_for(ctx), vouches=vouches)
-    for subject in rest:
-        # compute_all names only actors in the graph; anyone else has no ratings.
-        found[subject] = with_vouches(every.get(subject) or compute_reputation(
-            subject, [], seeds=seeds, now=now, params=params_for(ctx)
-        ), vouches, every)
+    found: dict[str, Reputation] = {
+        subject: await reputation_of(ctx, subject) for subject in moved
+    }
+    if wanted - moved:
+        graph = await trust_graph(ctx)
+        found.update((subject, _from_graph(graph, subject)) for subject in wanted - moved)
     return found
