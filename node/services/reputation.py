@@ -115,7 +115,7 @@ async def reputation_of(ctx: NodeContext, subject: str) -> NodeReputation:
         vouched = await session.all_current_vouches()
         members = await session.list_members(limit=100_000)
     graph = await _computed(
-        ctx, _ratings(held, former, subject), _seeds(ctx, members),
+        ctx, counted_ratings(held, former, subject), _seeds(ctx, members),
         trust_vouches(vouched, former, subject),
     )
     return _from_graph(graph, subject)
@@ -135,13 +135,13 @@ async def trust_graph(ctx: NodeContext) -> TrustGraph:
             vouched = await session.all_current_vouches()
             members = await session.list_members(limit=100_000)
         return await _computed(
-            ctx, _ratings(held), _seeds(ctx, members), trust_vouches(vouched)
+            ctx, counted_ratings(held), _seeds(ctx, members), trust_vouches(vouched)
         )
 
     return await trust_memo_for(ctx.storage).get(read_version, utc_now, build)
 
 
-def _ratings(
+def counted_ratings(
     held: list[Attestation], former: Collection[str] = (), subject: str = ""
 ) -> list[Rating]:
     """The counted attestations as ratings; one about a former account rates ``subject``."""

@@ -12,7 +12,7 @@ from conftest import MemberFactory
 
 from node.services import accounts
 from node.services.context import NodeContext
-from node.services.reputation import _ratings, reputation_of, reputations_of, trust_graph
+from node.services.reputation import counted_ratings, reputation_of, reputations_of, trust_graph
 from node.services.trust_snapshot import MAX_AGE, VersionedMemo, trust_memo_for
 from node.storage.records import Attestation, VouchRecord
 from protocol.reputation import compute_all
@@ -108,7 +108,7 @@ async def test_reputation_is_computed_once_until_an_input_changes(
     graph = await trust_graph(ctx)
     assert memo.builds == builds + 1
     async with ctx.storage.read() as session:
-        ratings = _ratings(await session.all_attestations())
+        ratings = counted_ratings(await session.all_attestations())
     assert compute_all(ratings, seeds=graph.seeds, now=graph.now, params=graph.params) == (
         graph.every
     )
