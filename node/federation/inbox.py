@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from node.errors import Conflict, Forbidden, NodeError, Unauthorized
+from node.errors import Conflict, Forbidden, NodeError, NotFound, Unauthorized
+from node.federation.fetch import FetchError
 from node.federation.group_commit import group_commit_for
 from node.federation.policy import host_of, host_screened, refused_among
 from node.federation.remote_actors import RemoteActors
 from node.services.context import NodeContext
-from node.storage.records import ARRIVAL_REFUSED, ArrivingActivity
+from node.storage.records import ARRIVAL_REFUSED, ArrivingActivity, RemoteActor
 from node.timeutil import now_text
 from protocol.errors import ProofError, SchemaError
 from protocol.httpsig import verify_request
@@ -135,11 +136,28 @@ async def _check_embedded_object(
     if author is None or _host(author, "/object") != host_of(object_id):
         raise Forbidden("the embedded object's author is not on the object's origin")
     _refuse_nul(author, "/object")
-    author_actor = await actors.get(author)
+    author_actor = await _embedded_author(actors, author)
     try:
         verify_authored_object(dict(obj), author_actor.document)
     except ProofError as exc:
         raise Forbidden(f"the embedded object's proof does not verify: {exc.detail}") from exc
+
+
+async def _embedded_author(actors: RemoteActors, author: str) -> RemoteActor:
+    """The author of an embedded object; one that does not exist makes the
+    activity unacceptable (403), not the inbox missing (404). A transient
+    failure to fetch it stays a 502/504, so the sender tries again."""
+    try:
+        return await actors.get(author)
+    except NotFound:
+        raise Forbidden(f"the embedded object's author {author} is not an actor here") from None
+    except FetchError as exc:
+        if not exc.is_missing:
+            raise
+        raise Forbidden(
+            f"the embedded object's author {author} does not exist"
+            f" (its server answered {exc.upstream_status})"
+        ) from None
 
 
 async def receive(

@@ -62,6 +62,29 @@ async def update_of_a_victim_listing_with_bobs_proof(scene: Scene) -> Request:
 
 
 @attack(ORIGIN, FORBIDDEN)
+async def create_of_a_victim_origin_listing_by_a_member_who_does_not_exist(
+    scene: Scene,
+) -> Request:
+    # Refused as unacceptable, not answered 404 as if the inbox were missing.
+    nobody = scene.victim.actor(scene.unique("nobody"))
+    obj = scene.proof(scene.actors["bob"], proposal(
+        scene, nobody, _new_listing(scene, scene.victim.url)
+    ))
+    return signed(scene, "bob", activity(scene, "Create", "bob", obj))
+
+
+@attack(ORIGIN, FORBIDDEN)
+async def create_of_a_third_origin_listing_by_an_author_its_server_does_not_know(
+    scene: Scene,
+) -> Request:
+    ghost = scene.evil.url(f"/users/{scene.unique('ghost')}", EVIL)
+    obj = scene.proof(scene.actors["bob"], proposal(
+        scene, ghost, _new_listing(scene, scene.evil.url("", EVIL))
+    ))
+    return signed(scene, "bob", activity(scene, "Create", "bob", obj))
+
+
+@attack(ORIGIN, FORBIDDEN)
 async def activity_id_on_another_origin(scene: Scene) -> Request:
     forged = activity(scene, "Announce", "bob", scene.iris["carol_listing"])
     forged["id"] = f"{scene.victim.url}/activities/{scene.unique('a')}"
