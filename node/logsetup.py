@@ -54,8 +54,9 @@ def direct_json_handler(logger: logging.Logger, level: int) -> BufferedStreamHan
     lines, and no filter would see the record on the way; otherwise None.
 
     For such a record, ``handler.emit_line(json_line(...))`` writes exactly
-    the line that logging would, without a ``LogRecord``: in a busy server the
-    record and its trip through the logging module cost ten times the line
+    the line that logging would, without a ``LogRecord``: in the running
+    server, under the inbox load, the record and its trip through the logging
+    module took 23 us of the event loop per request, the line alone about 8
     (the access log was a tenth of the inbox's CPU). Callers check
     ``logger.isEnabledFor(level)`` first. Anything set up differently (another
     handler, a filter, a test capturing records) gets the usual path.
