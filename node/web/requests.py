@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 from aiohttp import web
 
@@ -12,6 +12,7 @@ from node.errors import (
     PayloadTooLarge,
     Unauthorized,
     UnsupportedMediaType,
+    ValidationFailed,
 )
 from node.services.tokens import Principal, authenticate_token
 from node.typedefs import (
@@ -52,9 +53,42 @@ async def read_json(request: web.Request, schema: str | None = None) -> Any:
     if not body:
         raise BadRequest("the request body is empty")
     document = parse_json(body, max_bytes=max_bytes)
+    # JSON carries U+0000 only as an escape; most bodies need no walk at all.
+    if b"\\u0000" in body and (pointer := nul_pointer(document)) is not None:
+        raise_nul(pointer)
     if schema is not None:
         validate(document, schema)
     return document
+
+
+def nul_pointer(value: Any, pointer: str = "") -> str | None:
+    """The JSON pointer of the first text (member name or string) holding
+    U+0000 in ``value``, or None."""
+    if isinstance(value, str):
+        return pointer if "\x00" in value else None
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        inner = f"{pointer}/{str(key).replace('~', '~0').replace('/', '~1')}"
+        if isinstance(key, str) and "\x00" in key:
+            return inner
+        found = nul_pointer(item, inner)
+        if found is not None:
+            return found
+    return None
+
+
+def raise_nul(pointer: str) -> NoReturn:
+    """Refuse text holding U+0000, on every backend alike: PostgreSQL cannot
+    store it, and other servers may refuse what would be federated with it."""
+    raise ValidationFailed(
+        "text may not hold the character U+0000 (NUL)",
+        errors=[{"pointer": pointer, "reason": "U+0000 is not allowed in text"}],
+    )
 
 
 def client_key(request: web.Request) -> str:

@@ -149,6 +149,11 @@ BAD_BODIES: list[tuple[dict[str, Any], str | tuple[str, ...]]] = [
     (listing_body(mode=None), ""),
     ({**listing_body(), "owner": "bob"}, ""),
     (listing_body(title="   "), "/title"),
+    # U+0000 is refused on SQLite too, where it could be stored: PostgreSQL
+    # nodes (and other servers) would refuse the listing when it federates.
+    (listing_body(title="Two\u0000chairs"), "/title"),
+    (listing_body(categories=["tools", "gar\u0000den"]), "/categories/1"),
+    ({**listing_body(), "no\u0000te": "x"}, "/no\u0000te"),
     (listing_body(title="x" * 201), "/title"),
     (listing_body(title=42), "/title"),
     (listing_body(purpose="borrow"), "/purpose"),

@@ -118,6 +118,8 @@ async def test_question_forms_refuse_bad_input_and_strangers(web_node: Node) -> 
     status, body = await post(node, ask, bob, content="   ")
     assert status == 422 and "Write 1 to 2000 characters." in body
     assert 'id="question-error"' in body
+    status, body = await post(node, ask, bob, content="Hi\u0000there")
+    assert status == 422 and "U+0000" in body
     status, body = await post(node, ask, bob, content="Hi", csrf_token="forged")
     assert status == 403
     status, location = await post(node, ask, {}, content="Hi")

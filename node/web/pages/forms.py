@@ -21,6 +21,7 @@ from multidict import MultiDictProxy
 
 from node.errors import Forbidden, NodeError, ValidationFailed
 from node.typedefs import settings_key
+from node.web.requests import raise_nul
 
 CSRF_COOKIE = "kula_csrf"
 CSRF_FIELD = "csrf_token"
@@ -86,8 +87,13 @@ async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamR
 
 
 async def read_form(request: web.Request) -> MultiDictProxy[Any]:
-    """The posted form (already CSRF-checked by the middleware)."""
-    return await request.post()
+    """The posted form (already CSRF-checked by the middleware); text holding
+    U+0000 is refused as in JSON bodies (:func:`node.web.requests.raise_nul`)."""
+    form = await request.post()
+    for name, value in form.items():
+        if isinstance(value, str) and ("\x00" in value or "\x00" in name):
+            raise_nul("/" + name.replace("~", "~0").replace("/", "~1"))
+    return form
 
 
 def text(form: MultiDictProxy[Any], name: str, *, max_length: int = 5000) -> str:
