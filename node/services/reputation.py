@@ -7,11 +7,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass, fields
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from node.services.context import NodeContext
 from node.services.trust_snapshot import TrustGraph, trust_memo_for
-from node.storage.records import Attestation, Member, VouchRecord
+from node.storage.records import AttestationEdge, Member, VouchRecord
 from node.timeutil import parse_text, utc_now
 from protocol.reputation import (
     Rating,
@@ -81,10 +81,30 @@ def params_for(ctx: NodeContext) -> ReputationParams:
     )
 
 
-def current_only(attestations: list[Attestation]) -> list[Attestation]:
+class CredentialVersion(Protocol):
+    """What choosing the current version of an attestation reads of it."""
+
+    @property
+    def iri(self) -> str: ...
+    @property
+    def issuer_iri(self) -> str: ...
+    @property
+    def agreement_iri(self) -> str: ...
+    @property
+    def supersedes(self) -> str | None: ...
+    @property
+    def valid_from(self) -> str: ...
+    @property
+    def withdrawn_at(self) -> str | None: ...
+
+
+Version = TypeVar("Version", bound=CredentialVersion)
+
+
+def current_only(attestations: list[Version]) -> list[Version]:
     """One attestation per (issuer, agreement): the newest one its issuer did not
     supersede; a ``supersedes`` naming another issuer's credential is ignored."""
-    by_key: dict[tuple[str, str], list[Attestation]] = {}
+    by_key: dict[tuple[str, str], list[Version]] = {}
     for record in attestations:
         by_key.setdefault((record.issuer_iri, record.agreement_iri), []).append(record)
     current = []
@@ -96,7 +116,7 @@ def current_only(attestations: list[Attestation]) -> list[Attestation]:
     return current
 
 
-def counted(attestations: list[Attestation]) -> list[Attestation]:
+def counted(attestations: list[Version]) -> list[Version]:
     """What reputation counts: each (issuer, agreement)'s current version
     unless its issuer withdrew it; a withdrawn revision never lets the version
     it superseded count again (SPEC §11.3)."""
@@ -111,7 +131,7 @@ async def reputation_of(ctx: NodeContext, subject: str) -> NodeReputation:
         return _from_graph(await trust_graph(ctx), subject)
     # That rewires the trust graph for this subject alone: a computation of its own.
     async with ctx.storage.read() as session:
-        held = await session.all_attestations()
+        held = await session.attestation_edges()
         vouched = await session.all_current_vouches()
         members = await session.list_members(limit=100_000)
     graph = await _computed(
@@ -131,7 +151,7 @@ async def trust_graph(ctx: NodeContext) -> TrustGraph:
 
     async def build() -> TrustGraph:
         async with ctx.storage.read() as session:
-            held = await session.all_attestations()
+            held = await session.attestation_edges()
             vouched = await session.all_current_vouches()
             members = await session.list_members(limit=100_000)
         return await _computed(
@@ -142,7 +162,7 @@ async def trust_graph(ctx: NodeContext) -> TrustGraph:
 
 
 def counted_ratings(
-    held: list[Attestation], former: Collection[str] = (), subject: str = ""
+    held: list[AttestationEdge], former: Collection[str] = (), subject: str = ""
 ) -> list[Rating]:
     """The counted attestations as ratings; one about a former account rates ``subject``."""
     return [

@@ -354,6 +354,20 @@ class Attestation:
 
 
 @dataclass(frozen=True, slots=True)
+class AttestationEdge:
+    """What reputation reads of an attestation: no document, nothing to parse."""
+
+    iri: str
+    issuer_iri: str
+    subject_iri: str
+    agreement_iri: str
+    rating: int
+    valid_from: str
+    supersedes: str | None
+    withdrawn_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class VouchRecord:
     """A verified vouch ("issuer knows subject"), ours or received."""
 

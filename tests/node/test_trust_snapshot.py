@@ -108,7 +108,7 @@ async def test_reputation_is_computed_once_until_an_input_changes(
     graph = await trust_graph(ctx)
     assert memo.builds == builds + 1
     async with ctx.storage.read() as session:
-        ratings = counted_ratings(await session.all_attestations())
+        ratings = counted_ratings(await session.attestation_edges())
     assert compute_all(ratings, seeds=graph.seeds, now=graph.now, params=graph.params) == (
         graph.every
     )
