@@ -5,12 +5,15 @@ the node holds, seeded by the node's own members."""
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass, fields
+from functools import partial
 from typing import Any, Protocol, TypeVar
 
 from node.services.context import NodeContext
-from node.services.trust_snapshot import TrustGraph, trust_memo_for
+from node.services.trust_snapshot import MemoShelf, TrustGraph, trust_memo_for
+from node.storage.base import Storage
 from node.storage.records import AttestationEdge, Member, VouchRecord
 from node.timeutil import parse_text, utc_now
 from protocol.reputation import (
@@ -129,25 +132,45 @@ async def reputation_of(ctx: NodeContext, subject: str) -> NodeReputation:
         former = set(await session.former_identities(subject))
     if not former:
         return _from_graph(await trust_graph(ctx), subject)
-    # That rewires the trust graph for this subject alone: a computation of its own.
+
+    # That rewires the trust graph for this subject alone: a computation of its
+    # own, kept like the shared one (a new move makes a new key).
+    async def build() -> NodeReputation:
+        async with ctx.storage.read() as session:
+            held = await session.attestation_edges()
+            vouched = await session.all_current_vouches()
+            members = await session.list_members(limit=100_000)
+        graph = await _computed(
+            ctx, counted_ratings(held, former, subject), _seeds(ctx, members),
+            trust_vouches(vouched, former, subject),
+        )
+        return _from_graph(graph, subject)
+
+    memo = moved_shelf_for(ctx.storage).memo((subject, frozenset(former)))
+    return await memo.get(partial(_inputs_version, ctx), utc_now, build)
+
+
+#: Reputations of accounts that moved here, kept per subject (each is small).
+_moved_shelves: weakref.WeakKeyDictionary[Storage, MemoShelf[NodeReputation]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def moved_shelf_for(storage: Storage) -> MemoShelf[NodeReputation]:
+    shelf = _moved_shelves.get(storage)
+    if shelf is None:
+        shelf = _moved_shelves[storage] = MemoShelf(size=256)
+    return shelf
+
+
+async def _inputs_version(ctx: NodeContext) -> int:
     async with ctx.storage.read() as session:
-        held = await session.attestation_edges()
-        vouched = await session.all_current_vouches()
-        members = await session.list_members(limit=100_000)
-    graph = await _computed(
-        ctx, counted_ratings(held, former, subject), _seeds(ctx, members),
-        trust_vouches(vouched, former, subject),
-    )
-    return _from_graph(graph, subject)
+        return await session.reputation_inputs_version()
 
 
 async def trust_graph(ctx: NodeContext) -> TrustGraph:
     """Everyone's reputation, computed once per change of its inputs (see
     :mod:`node.services.trust_snapshot`)."""
-
-    async def read_version() -> int:
-        async with ctx.storage.read() as session:
-            return await session.reputation_inputs_version()
 
     async def build() -> TrustGraph:
         async with ctx.storage.read() as session:
@@ -158,7 +181,7 @@ async def trust_graph(ctx: NodeContext) -> TrustGraph:
             ctx, counted_ratings(held), _seeds(ctx, members), trust_vouches(vouched)
         )
 
-    return await trust_memo_for(ctx.storage).get(read_version, utc_now, build)
+    return await trust_memo_for(ctx.storage).get(partial(_inputs_version, ctx), utc_now, build)
 
 
 def counted_ratings(

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import Awaitable, Callable
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Generic, TypeVar
@@ -81,6 +82,21 @@ class VersionedMemo(Generic[T]):
         if not timedelta(0) <= now - kept.built_at <= self.max_age:
             return None
         return kept
+
+
+class MemoShelf(Generic[T]):
+    """A :class:`VersionedMemo` per key, the least recently used dropped beyond ``size``."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._memos: OrderedDict[Hashable, VersionedMemo[T]] = OrderedDict()
+
+    def memo(self, key: Hashable) -> VersionedMemo[T]:
+        memo = self._memos.pop(key, None) or VersionedMemo()
+        self._memos[key] = memo
+        while len(self._memos) > self.size:
+            self._memos.popitem(last=False)
+        return memo
 
 
 @dataclass(frozen=True)

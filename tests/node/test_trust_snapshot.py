@@ -12,8 +12,14 @@ from conftest import MemberFactory
 
 from node.services import accounts
 from node.services.context import NodeContext
-from node.services.reputation import counted_ratings, reputation_of, reputations_of, trust_graph
-from node.services.trust_snapshot import MAX_AGE, VersionedMemo, trust_memo_for
+from node.services.reputation import (
+    counted_ratings,
+    moved_shelf_for,
+    reputation_of,
+    reputations_of,
+    trust_graph,
+)
+from node.services.trust_snapshot import MAX_AGE, MemoShelf, VersionedMemo, trust_memo_for
 from node.storage.records import Attestation, VouchRecord
 from protocol.reputation import compute_all
 
@@ -114,6 +120,29 @@ async def test_reputation_is_computed_once_until_an_input_changes(
     )
 
 
+@pytest.mark.spec("Kula reputation: computed once per change")
+async def test_an_account_that_moved_here_is_kept_by_itself(ctx: NodeContext) -> None:
+    old, new, older = SUBJECT, "https://c.example/users/ben", "https://d.example/users/ben"
+    async with ctx.storage.transaction() as tx:
+        await tx.record_move(old, new, "2026-11-02T00:00:00Z")
+        await tx.save_attestation(attestation("one", rating=4, subject=old))
+    first = await reputation_of(ctx, new)
+    assert first.count == 1  # the former account's rating counts for the new one
+    memo = moved_shelf_for(ctx.storage).memo((new, frozenset({old})))
+    assert memo.builds == 1
+    assert await reputation_of(ctx, new) == first and memo.builds == 1
+
+    async with ctx.storage.transaction() as tx:
+        await tx.save_attestation(attestation("two", rating=2, subject=old))
+    assert (await reputation_of(ctx, new)).count == 2 and memo.builds == 2
+
+    # Another move here: other former accounts, another computation.
+    async with ctx.storage.transaction() as tx:
+        await tx.record_move(older, new, "2026-11-03T00:00:00Z")
+        await tx.save_attestation(attestation("three", rating=5, subject=older))
+    assert (await reputation_of(ctx, new)).count == 3
+
+
 # --- the memo ------------------------------------------------------------------------------
 
 
@@ -188,3 +217,12 @@ async def test_a_change_while_building_is_seen_by_the_next_call() -> None:
     assert await memo.get(inputs.read_version, inputs.clock, inputs.build) == (
         "graph of version 2"
     )
+
+
+def test_the_shelf_keeps_the_most_recently_used() -> None:
+    shelf: MemoShelf[str] = MemoShelf(size=2)
+    first, second = shelf.memo("a"), shelf.memo("b")
+    assert shelf.memo("a") is first  # "a" is now the most recent
+    shelf.memo("c")
+    assert shelf.memo("a") is first
+    assert shelf.memo("b") is not second  # dropped when "c" came
