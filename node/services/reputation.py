@@ -14,7 +14,7 @@ from typing import Any, Protocol, TypeVar
 from node.services.context import NodeContext
 from node.services.trust_snapshot import MemoShelf, TrustGraph, trust_memo_for
 from node.storage.base import Storage
-from node.storage.records import AttestationEdge, Member, VouchRecord
+from node.storage.records import AttestationEdge, VouchRecord
 from node.timeutil import parse_text, utc_now
 from protocol.reputation import (
     Rating,
@@ -136,15 +136,7 @@ async def reputation_of(ctx: NodeContext, subject: str) -> NodeReputation:
     # That rewires the trust graph for this subject alone: a computation of its
     # own, kept like the shared one (a new move makes a new key).
     async def build() -> NodeReputation:
-        async with ctx.storage.read() as session:
-            held = await session.attestation_edges()
-            vouched = await session.all_current_vouches()
-            members = await session.list_members(limit=100_000)
-        graph = await _computed(
-            ctx, counted_ratings(held, former, subject), _seeds(ctx, members),
-            trust_vouches(vouched, former, subject),
-        )
-        return _from_graph(graph, subject)
+        return _from_graph(await _graph_from_storage(ctx, former, subject), subject)
 
     memo = moved_shelf_for(ctx.storage).memo((subject, frozenset(former)))
     return await memo.get(partial(_inputs_version, ctx), utc_now, build)
@@ -171,17 +163,9 @@ async def _inputs_version(ctx: NodeContext) -> int:
 async def trust_graph(ctx: NodeContext) -> TrustGraph:
     """Everyone's reputation, computed once per change of its inputs (see
     :mod:`node.services.trust_snapshot`)."""
-
-    async def build() -> TrustGraph:
-        async with ctx.storage.read() as session:
-            held = await session.attestation_edges()
-            vouched = await session.all_current_vouches()
-            members = await session.list_members(limit=100_000)
-        return await _computed(
-            ctx, counted_ratings(held), _seeds(ctx, members), trust_vouches(vouched)
-        )
-
-    return await trust_memo_for(ctx.storage).get(partial(_inputs_version, ctx), utc_now, build)
+    return await trust_memo_for(ctx.storage).get(
+        partial(_inputs_version, ctx), utc_now, partial(_graph_from_storage, ctx)
+    )
 
 
 def counted_ratings(
@@ -199,13 +183,18 @@ def counted_ratings(
     ]
 
 
-def _seeds(ctx: NodeContext, members: list[Member]) -> frozenset[str]:
-    return frozenset(ctx.urls.actor(member.username) for member in members if member.active)
-
-
-async def _computed(
-    ctx: NodeContext, ratings: list[Rating], seeds: frozenset[str], vouches: list[Vouch]
+async def _graph_from_storage(
+    ctx: NodeContext, former: Collection[str] = (), subject: str = ""
 ) -> TrustGraph:
+    """Everyone's reputation from what storage holds now; ratings and vouches
+    about ``former`` accounts count for ``subject``."""
+    async with ctx.storage.read() as session:
+        held = await session.attestation_edges()
+        vouched = await session.all_current_vouches()
+        members = await session.list_members(limit=100_000)
+    ratings = counted_ratings(held, former, subject)
+    vouches = trust_vouches(vouched, former, subject)
+    seeds = frozenset(ctx.urls.actor(member.username) for member in members if member.active)
     now, params = utc_now(), params_for(ctx)
     # Seconds of pure Python on a large network: in a thread, so the event
     # loop goes on serving other requests meanwhile.
