@@ -11,7 +11,6 @@ own node re-verifies and imports those attestations.
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from typing import Any
 
 from node.errors import Conflict, Forbidden, NodeError, ValidationFailed
@@ -106,8 +105,7 @@ async def carry_local_followers(ctx: NodeContext, old_iri: str, new_iri: str) ->
 async def import_attestations(ctx: NodeContext, old_iri: str, new_iri: str) -> int:
     """Collect and re-verify the attestations about the old account, for the new one."""
     # Imported here: the inbound handlers import this module for Move.
-    from node.federation.handlers import credential_deletes
-    from node.federation.handlers.attestation import verify_attestation
+    from node.federation.handlers.attestation import keep_attestation, verify_attestation
 
     local_new = await local_actor_by_iri(ctx, new_iri)
     if local_new is None:
@@ -127,14 +125,9 @@ async def import_attestations(ctx: NodeContext, old_iri: str, new_iri: str) -> i
         except (NodeError, ProtocolError) as exc:
             log.info("not importing %s: %s", item.get("id"), exc)
             continue
-        record = record_of(item, now_text())
-        async with ctx.storage.transaction() as tx:
-            await tx.serialize_on(record.iri)
-            # Its issuer may have withdrawn it here before the old node heard of it.
-            withdrawn_at = await credential_deletes.revoked_before_arrival(
-                tx, record.iri, record.issuer_iri
-            )
-            imported += await tx.save_attestation(replace(record, withdrawn_at=withdrawn_at))
+        # Its issuer may have withdrawn it here before the old node heard of it.
+        stored, _ = await keep_attestation(ctx, record_of(item, now_text()))
+        imported += stored
     return imported
 
 

@@ -15,6 +15,7 @@ from node.federation.remote_actors import RemoteActors
 from node.services.actors import instance_actor
 from node.services.attestations import party_roles, record_of, roles_match
 from node.services.context import NodeContext
+from node.storage.records import Attestation
 from node.timeutil import now_text
 from protocol.exchange_states import ExchangeState
 from protocol.normalize import has_type, id_of
@@ -64,16 +65,22 @@ async def store_attestation(ctx: NodeContext, activity: dict[str, Any]) -> str |
     if id_of(document.get("issuer")) != id_of(activity.get("actor")):
         raise Forbidden("only its issuer may publish an attestation")
     await verify_attestation(ctx, document)
-    record = record_of(document, now_text())
-    async with ctx.storage.transaction() as tx:
-        await tx.serialize_on(record.iri)  # with a Delete of it processed at the same time
-        # Kept even when withdrawn before it arrived: it still supersedes what it revised.
-        withdrawn_at = await credential_deletes.revoked_before_arrival(
-            tx, record.iri, record.issuer_iri
-        )
-        stored = await tx.save_attestation(replace(record, withdrawn_at=withdrawn_at))
+    stored, withdrawn_at = await keep_attestation(ctx, record_of(document, now_text()))
     if not stored:
         return "ignored: already held"
     if withdrawn_at:
         return "applied: attestation, withdrawn before it arrived"
     return "applied: attestation"
+
+
+async def keep_attestation(ctx: NodeContext, record: Attestation) -> tuple[bool, str | None]:
+    """Store a verified attestation unless already held; answers whether it was
+    stored and, when its issuer deleted it here before it arrived, when (it is
+    kept withdrawn: it still supersedes what it revised)."""
+    async with ctx.storage.transaction() as tx:
+        await tx.serialize_on(record.iri)  # with a Delete of it processed at the same time
+        withdrawn_at = await credential_deletes.revoked_before_arrival(
+            tx, record.iri, record.issuer_iri
+        )
+        stored = await tx.save_attestation(replace(record, withdrawn_at=withdrawn_at))
+    return stored, withdrawn_at
