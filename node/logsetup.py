@@ -116,9 +116,7 @@ class BufferedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            self._waiting.append(self.format(record) + self.terminator)
-            if record.levelno >= logging.WARNING or len(self._waiting) >= self.capacity:
-                self._write_waiting()
+            self._queue(self.format(record), urgent=record.levelno >= logging.WARNING)
         except Exception:
             self.handleError(record)
 
@@ -126,13 +124,17 @@ class BufferedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
         """Queue a line already formatted (see :func:`direct_json_handler`) at INFO."""
         self.acquire()
         try:
-            self._waiting.append(line + self.terminator)
-            if len(self._waiting) >= self.capacity:
-                self._write_waiting()
+            self._queue(line, urgent=False)
         except Exception:
             self.handleError(logging.makeLogRecord({"msg": line}))
         finally:
             self.release()
+
+    def _queue(self, line: str, *, urgent: bool) -> None:
+        # Called with the handler's lock held.
+        self._waiting.append(line + self.terminator)
+        if urgent or len(self._waiting) >= self.capacity:
+            self._write_waiting()
 
     def flush(self) -> None:
         self.acquire()
